@@ -1,0 +1,205 @@
+package rank
+
+import (
+	"cmp"
+	"errors"
+	"math"
+	"slices"
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aisle-rec/aisle/shared/snapshot"
+)
+
+// Index is a snapshot prepared for ranking: item lookup by id, cluster
+// members by popularity, a lexical index over titles and categories, and a
+// pool of per-request scratch space. It is immutable and safe for concurrent
+// use; swap in a new Index to serve a new snapshot.
+type Index struct {
+	snap *snapshot.Snapshot
+	cfg  Config
+	n    int
+	dims int
+
+	ids    map[string]uint32
+	logPop []float32 // log1p(popularity) / log1p(max popularity), in [0, 1]
+	trend  []float32 // trending score / the top one, in [0, 1]; 0 off the list
+
+	// clusterOff/clusterItems list each cluster's items, most popular first.
+	clusterOff   []uint32
+	clusterItems []uint32
+
+	// postings maps a title or category token to the items holding it, with
+	// their BM25 term weights in the same positions.
+	postings map[string]posting
+
+	pool sync.Pool
+}
+
+type posting struct {
+	items []uint32
+	w     []float32
+}
+
+// New prepares s for ranking with cfg. s must be a valid snapshot (as
+// returned by snapshot.Decode) and must not be modified afterwards.
+func New(s *snapshot.Snapshot, cfg Config) (*Index, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if s == nil || s.Len() == 0 {
+		return nil, errors.New("rank: empty snapshot")
+	}
+	if err := snapshot.Validate(s); err != nil {
+		return nil, err
+	}
+	x := &Index{snap: s, cfg: cfg, n: s.Len(), dims: s.Dims}
+	x.ids = make(map[string]uint32, x.n)
+	for i, id := range s.Items.IDs {
+		if _, dup := x.ids[id]; dup {
+			return nil, errors.New("rank: duplicate item id " + id)
+		}
+		x.ids[id] = uint32(i)
+	}
+	var maxPop float32
+	for _, p := range s.Items.Popularity {
+		maxPop = max(maxPop, p)
+	}
+	x.logPop = make([]float32, x.n)
+	if maxPop > 0 {
+		den := math.Log1p(float64(maxPop))
+		for i, p := range s.Items.Popularity {
+			x.logPop[i] = float32(math.Log1p(float64(p)) / den)
+		}
+	}
+	x.trend = make([]float32, x.n)
+	if len(s.TrendingScore) > 0 && s.TrendingScore[0] > 0 {
+		for j, it := range s.Trending {
+			// A list ordered by score keeps its order even if scores tie.
+			x.trend[it] = max(s.TrendingScore[j]/s.TrendingScore[0], 1e-6) * (1 - float32(j)*1e-6)
+		}
+	}
+	x.buildClusters()
+	x.buildPostings()
+	x.pool.New = func() any { return newScratch(x.n, x.dims) }
+	return x, nil
+}
+
+// Snapshot returns the snapshot x ranks from.
+func (x *Index) Snapshot() *snapshot.Snapshot { return x.snap }
+
+// Lookup returns the item number of id.
+func (x *Index) Lookup(id string) (uint32, bool) {
+	i, ok := x.ids[id]
+	return i, ok
+}
+
+func (x *Index) buildClusters() {
+	k := x.snap.Clusters()
+	x.clusterOff = make([]uint32, k+1)
+	for _, c := range x.snap.Items.Cluster {
+		x.clusterOff[int(c)+1]++
+	}
+	for c := range k {
+		x.clusterOff[c+1] += x.clusterOff[c]
+	}
+	x.clusterItems = make([]uint32, x.n)
+	fill := slices.Clone(x.clusterOff[:k])
+	for i, c := range x.snap.Items.Cluster {
+		x.clusterItems[fill[c]] = uint32(i)
+		fill[c]++
+	}
+	pop := x.snap.Items.Popularity
+	for c := range k {
+		slices.SortFunc(x.clusterItems[x.clusterOff[c]:x.clusterOff[c+1]], func(a, b uint32) int {
+			if d := cmp.Compare(pop[b], pop[a]); d != 0 {
+				return d
+			}
+			return cmp.Compare(a, b)
+		})
+	}
+}
+
+// BM25 parameters for the title index.
+const (
+	bm25K1 = 1.2
+	bm25B  = 0.75
+)
+
+func (x *Index) buildPostings() {
+	type tf struct {
+		item uint32
+		n    float32
+	}
+	terms := map[string][]tf{}
+	lens := make([]float32, x.n)
+	var total float64
+	var tk tokenizer
+	counts := map[string]float32{}
+	for i := range x.n {
+		clear(counts)
+		for _, field := range [2]string{x.snap.Items.Titles[i], x.snap.Items.Categories[i]} {
+			tk.reset(field)
+			for tok, ok := tk.next(); ok; tok, ok = tk.next() {
+				counts[string(tok)]++
+				lens[i]++
+			}
+		}
+		total += float64(lens[i])
+		for t, c := range counts {
+			terms[t] = append(terms[t], tf{uint32(i), c})
+		}
+	}
+	avg := float32(total / float64(x.n))
+	if avg == 0 {
+		avg = 1
+	}
+	x.postings = make(map[string]posting, len(terms))
+	for t, list := range terms {
+		slices.SortFunc(list, func(a, b tf) int { return cmp.Compare(a.item, b.item) })
+		idf := float32(math.Log(1 + (float64(x.n)-float64(len(list))+0.5)/(float64(len(list))+0.5)))
+		p := posting{items: make([]uint32, len(list)), w: make([]float32, len(list))}
+		for j, e := range list {
+			norm := bm25K1 * (1 - bm25B + bm25B*lens[e.item]/avg)
+			p.items[j] = e.item
+			p.w[j] = idf * e.n * (bm25K1 + 1) / (e.n + norm)
+		}
+		x.postings[t] = p
+	}
+}
+
+// tokenizer yields the lower-case words (letters and digits, two runes or
+// more) of a string without allocating once its buffer has grown.
+type tokenizer struct {
+	s   string
+	i   int
+	buf []byte
+}
+
+func (t *tokenizer) reset(s string) { t.s, t.i = s, 0 }
+
+func (t *tokenizer) next() ([]byte, bool) {
+	for t.i < len(t.s) {
+		t.buf = t.buf[:0]
+		runes := 0
+		for t.i < len(t.s) {
+			r, size := utf8.DecodeRuneInString(t.s[t.i:])
+			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+				break
+			}
+			t.buf = utf8.AppendRune(t.buf, unicode.ToLower(r))
+			runes++
+			t.i += size
+		}
+		// Skip the separator (or an invalid byte) after the word.
+		if t.i < len(t.s) {
+			_, size := utf8.DecodeRuneInString(t.s[t.i:])
+			t.i += size
+		}
+		if runes >= 2 {
+			return t.buf, true
+		}
+	}
+	return nil, false
+}

@@ -1,0 +1,134 @@
+package rank
+
+import "math"
+
+// addVector adds w times item it's (dequantised) vector to dst.
+func (x *Index) addVector(dst []float32, it uint32, w float32) {
+	d := x.dims
+	q := x.snap.Vectors[int(it)*d : (int(it)+1)*d]
+	sc := float32(w * x.snap.Scales[it])
+	for j, v := range q {
+		dst[j] += float32(float32(v) * sc)
+	}
+}
+
+// cosine returns the cosine between the unit vector p and item it's vector.
+func (x *Index) cosine(p []float32, it uint32) float32 {
+	d := x.dims
+	q := x.snap.Vectors[int(it)*d : (int(it)+1)*d]
+	var s, n float32
+	for j, v := range q {
+		f := float32(v)
+		s += float32(f * p[j])
+		n += float32(f * f)
+	}
+	if n == 0 {
+		return 0
+	}
+	return s / float32(math.Sqrt(float64(n)))
+}
+
+// itemDot returns the dot product of two items' quantised vectors.
+func (x *Index) itemDot(a, b uint32) float32 {
+	d := x.dims
+	qa := x.snap.Vectors[int(a)*d : (int(a)+1)*d]
+	qb := x.snap.Vectors[int(b)*d : (int(b)+1)*d]
+	var s int32
+	for j, v := range qa {
+		s += int32(v) * int32(qb[j])
+	}
+	return float32(s) * x.snap.Scales[a] * x.snap.Scales[b]
+}
+
+func dot(a, b []float32) float32 {
+	var s float32
+	for j, v := range a {
+		s += float32(v * b[j])
+	}
+	return s
+}
+
+func normalize(v []float32) {
+	var n float32
+	for _, x := range v {
+		n += float32(x * x)
+	}
+	if n == 0 {
+		return
+	}
+	inv := float32(1 / math.Sqrt(float64(n)))
+	for j := range v {
+		v[j] *= inv
+	}
+}
+
+// pushTop keeps the k highest-scoring candidates in h, a min-heap on
+// (score, then higher item number is worse).
+func pushTop(h []cand, k int, c cand) []cand {
+	if k <= 0 {
+		return h
+	}
+	if len(h) < k {
+		h = append(h, c)
+		up(h, len(h)-1)
+		return h
+	}
+	if !worse(h[0], c) {
+		return h
+	}
+	h[0] = c
+	down(h, 0)
+	return h
+}
+
+// worse reports whether a ranks below b: lower score, or equal score and a
+// larger item number.
+func worse(a, b cand) bool {
+	if a.score != b.score {
+		return a.score < b.score
+	}
+	return a.item > b.item
+}
+
+func up(h []cand, i int) {
+	for i > 0 {
+		p := (i - 1) / 2
+		if !worse(h[i], h[p]) {
+			return
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func down(h []cand, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && worse(h[r], h[l]) {
+			m = r
+		}
+		if !worse(h[m], h[i]) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// sortDesc orders candidates best first (insertion sort: at most a few
+// hundred entries, and it allocates nothing).
+func sortDesc(cs []cand) {
+	for i := 1; i < len(cs); i++ {
+		c := cs[i]
+		j := i
+		for j > 0 && worse(cs[j-1], c) {
+			cs[j] = cs[j-1]
+			j--
+		}
+		cs[j] = c
+	}
+}
