@@ -9,7 +9,7 @@ import (
 
 // dataDir finds the shared real datasets: $AISLE_DATA, or ../shared/data
 // beside the repository root.
-func dataDir(t *testing.T, rel string) string {
+func dataDir(t testing.TB, rel string) string {
 	t.Helper()
 	dir := os.Getenv("AISLE_DATA")
 	if dir == "" {

@@ -237,33 +237,45 @@ func mulRowsT(rows [][]entry, m []float64, cols, r int) []float64 {
 
 // orthonormalize makes the r columns of the n×r row-major matrix a
 // orthonormal (modified Gram–Schmidt, twice for stability). A column that
-// vanishes is left zero.
+// vanishes is left zero. It works on a column-major copy so that every inner
+// loop runs over contiguous memory.
 func orthonormalize(a []float64, n, r int) {
+	cols := make([][]float64, r)
+	for j := range cols {
+		c := make([]float64, n)
+		for i := range n {
+			c[i] = a[i*r+j]
+		}
+		cols[j] = c
+	}
 	for pass := 0; pass < 2; pass++ {
-		for j := range r {
-			for p := range j {
+		for j, cj := range cols {
+			for _, cp := range cols[:j] {
 				var dot float64
-				for i := range n {
-					dot += a[i*r+j] * a[i*r+p]
+				for i, x := range cj {
+					dot += x * cp[i]
 				}
-				for i := range n {
-					a[i*r+j] -= dot * a[i*r+p]
+				for i, y := range cp {
+					cj[i] -= dot * y
 				}
 			}
 			var s float64
-			for i := range n {
-				s += a[i*r+j] * a[i*r+j]
+			for _, x := range cj {
+				s += x * x
 			}
 			if s < 1e-20 {
-				for i := range n {
-					a[i*r+j] = 0
-				}
+				clear(cj)
 				continue
 			}
 			s = 1 / math.Sqrt(s)
-			for i := range n {
-				a[i*r+j] *= s
+			for i := range cj {
+				cj[i] *= s
 			}
+		}
+	}
+	for j, c := range cols {
+		for i, x := range c {
+			a[i*r+j] = x
 		}
 	}
 }

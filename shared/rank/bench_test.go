@@ -99,8 +99,9 @@ func BenchmarkScanSynthetic100k(b *testing.B) {
 		sc.reset()
 		x.session(&reqs[i%len(reqs)], sc)
 		h := sc.heap[:0]
+		ps := quantizeProfile(sc, sc.profile)
 		for it := range uint32(x.n) {
-			h = pushTop(h, 10, cand{it, x.cosine(sc.profile, it)})
+			h = pushTop(h, 10, cand{it, x.cosine(sc.qprofile, ps, it)})
 		}
 		sc.heap = h
 	}

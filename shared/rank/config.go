@@ -5,7 +5,7 @@
 // It is pure Go — no clock, no I/O, no platform packages — so the same code
 // runs natively, inside the wazero-hosted Wasm module, on Cloudflare Workers
 // and in tests, and returns byte-identical answers everywhere. A request in
-// the steady state allocates nothing: scratch space comes from a pool and the
+// the steady state allocates nothing: scratch space is reused between requests and the
 // response reuses the caller's slice.
 package rank
 

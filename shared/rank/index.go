@@ -25,6 +25,7 @@ type Index struct {
 	ids    map[string]uint32
 	logPop []float32 // log1p(popularity) / log1p(max popularity), in [0, 1]
 	trend  []float32 // trending score / the top one, in [0, 1]; 0 off the list
+	norm   []float32 // Euclidean norm of each quantised item vector
 
 	// clusterOff/clusterItems list each cluster's items, most popular first.
 	clusterOff   []uint32
@@ -34,7 +35,34 @@ type Index struct {
 	// their BM25 term weights in the same positions.
 	postings map[string]posting
 
-	pool sync.Pool
+	// free holds idle scratch spaces. Unlike a sync.Pool it is not emptied
+	// by garbage collection, so a warm index never reallocates its
+	// catalogue-sized arrays; it keeps at most maxIdle of them.
+	mu   sync.Mutex
+	free []*scratch
+}
+
+// maxIdle bounds the scratch spaces an index keeps between requests.
+const maxIdle = 64
+
+func (x *Index) getScratch() *scratch {
+	x.mu.Lock()
+	if n := len(x.free); n > 0 {
+		s := x.free[n-1]
+		x.free = x.free[:n-1]
+		x.mu.Unlock()
+		return s
+	}
+	x.mu.Unlock()
+	return newScratch(x.n, x.dims)
+}
+
+func (x *Index) putScratch(s *scratch) {
+	x.mu.Lock()
+	if len(x.free) < maxIdle {
+		x.free = append(x.free, s)
+	}
+	x.mu.Unlock()
 }
 
 type posting struct {
@@ -80,9 +108,13 @@ func New(s *snapshot.Snapshot, cfg Config) (*Index, error) {
 			x.trend[it] = max(s.TrendingScore[j]/s.TrendingScore[0], 1e-6) * (1 - float32(j)*1e-6)
 		}
 	}
+	x.norm = make([]float32, x.n)
+	for i := range x.n {
+		v := s.Vectors[i*x.dims : (i+1)*x.dims]
+		x.norm[i] = float32(math.Sqrt(float64(dotInt8(v, v))))
+	}
 	x.buildClusters()
 	x.buildPostings()
-	x.pool.New = func() any { return newScratch(x.n, x.dims) }
 	return x, nil
 }
 

@@ -38,15 +38,16 @@ type scratch struct {
 	srcKind []uint8
 	touched []uint32
 
-	sess    []sessItem
-	profile []float32
-	heap    []cand
-	picked  []cand
-	cats    []string
-	catN    []int
-	tk      tokenizer
-	cprobe  []cand
-	ctx     int32 // context item, or -1
+	sess     []sessItem
+	profile  []float32
+	qprofile []int8
+	heap     []cand
+	picked   []cand
+	cats     []string
+	catN     []int
+	tk       tokenizer
+	cprobe   []cand
+	ctx      int32 // context item, or -1
 }
 
 type sessItem struct {
@@ -61,20 +62,21 @@ type cand struct {
 
 func newScratch(n, dims int) *scratch {
 	return &scratch{
-		flags:   make([]uint8, n),
-		covis:   make([]float32, n),
-		bought:  make([]float32, n),
-		query:   make([]float32, n),
-		again:   make([]float32, n),
-		srcItem: make([]int32, n),
-		srcW:    make([]float32, n),
-		srcKind: make([]uint8, n),
-		touched: make([]uint32, 0, 1024),
-		sess:    make([]sessItem, 0, 64),
-		profile: make([]float32, dims),
-		heap:    make([]cand, 0, 4*wire.MaxResults),
-		picked:  make([]cand, 0, wire.MaxResults),
-		cprobe:  make([]cand, 0, 64),
+		flags:    make([]uint8, n),
+		covis:    make([]float32, n),
+		bought:   make([]float32, n),
+		query:    make([]float32, n),
+		again:    make([]float32, n),
+		srcItem:  make([]int32, n),
+		srcW:     make([]float32, n),
+		srcKind:  make([]uint8, n),
+		touched:  make([]uint32, 0, 1024),
+		sess:     make([]sessItem, 0, 64),
+		profile:  make([]float32, dims),
+		qprofile: make([]int8, dims),
+		heap:     make([]cand, 0, 4*wire.MaxResults),
+		picked:   make([]cand, 0, wire.MaxResults),
+		cprobe:   make([]cand, 0, 64),
 	}
 }
 
@@ -111,10 +113,12 @@ func (x *Index) Rank(req *wire.RecommendRequest, resp *wire.RecommendResponse) e
 	if !req.Placement.Valid() {
 		return fmt.Errorf("rank: unknown placement %q", req.Placement)
 	}
-	s := x.pool.Get().(*scratch)
-	defer x.pool.Put(s)
+	s := x.getScratch()
 	s.reset()
-	defer s.reset()
+	defer func() {
+		s.reset()
+		x.putScratch(s)
+	}()
 
 	resp.Items = resp.Items[:0]
 	resp.Index = x.snap.Version
@@ -405,6 +409,7 @@ func (x *Index) score(s *scratch, p wire.Placement, personal bool) {
 	wc, wb, wv, wp := float32(x.cfg.CoVisit), float32(x.cfg.Bought), float32(x.cfg.Vector), float32(x.cfg.Pop)
 	wt := float32(x.cfg.Trend)
 	hasProfile := len(s.sess) > 0 || p == wire.Similar
+	ps := quantizeProfile(s, s.profile)
 	if p == wire.Trending || !personal {
 		// Nothing personal to go on: rank by what is trending.
 		wc, wb, wv, wp, wt = 0, 0, 0, 0, 1
@@ -424,7 +429,7 @@ func (x *Index) score(s *scratch, p wire.Placement, personal bool) {
 		c += float32(s.again[it] * ia * wa)
 		var v float32
 		if hasProfile && wv > 0 {
-			v = float32(x.cosine(s.profile, it) * wv)
+			v = float32(x.cosine(s.qprofile, ps, it) * wv)
 		}
 		pop := float32(x.logPop[it]*wp) + float32(x.trend[it]*wt)
 		s.covis[it] = c + b + q + v + pop

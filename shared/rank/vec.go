@@ -12,20 +12,53 @@ func (x *Index) addVector(dst []float32, it uint32, w float32) {
 	}
 }
 
-// cosine returns the cosine between the unit vector p and item it's vector.
-func (x *Index) cosine(p []float32, it uint32) float32 {
-	d := x.dims
-	q := x.snap.Vectors[int(it)*d : (int(it)+1)*d]
-	var s, n float32
-	for j, v := range q {
-		f := float32(v)
-		s += float32(f * p[j])
-		n += float32(f * f)
+// quantizeProfile stores the unit profile p as int8 in s.qprofile, scaled
+// so its largest component is ±127, and returns the scale.
+func quantizeProfile(s *scratch, p []float32) float32 {
+	var m float32
+	for _, v := range p {
+		m = max(m, v, -v)
 	}
-	if n == 0 {
+	if m == 0 {
+		clear(s.qprofile)
 		return 0
 	}
-	return s / float32(math.Sqrt(float64(n)))
+	sc := m / 127
+	inv := 1 / sc
+	for j, v := range p {
+		s.qprofile[j] = int8(math.Round(float64(v * inv)))
+	}
+	return sc
+}
+
+// cosine returns the cosine between the quantised unit profile (q, scale
+// ps) and item it's vector. The dot product runs on integers, so it is exact
+// and the same on every platform.
+func (x *Index) cosine(q []int8, ps float32, it uint32) float32 {
+	d := x.dims
+	v := x.snap.Vectors[int(it)*d : (int(it)+1)*d]
+	norm := x.norm[it]
+	if norm == 0 {
+		return 0
+	}
+	return float32(dotInt8(q, v)) * ps / norm
+}
+
+// dotInt8 returns the integer dot product of two equally long int8 vectors.
+func dotInt8(a, b []int8) int32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 int32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += int32(a[i]) * int32(b[i])
+		s1 += int32(a[i+1]) * int32(b[i+1])
+		s2 += int32(a[i+2]) * int32(b[i+2])
+		s3 += int32(a[i+3]) * int32(b[i+3])
+	}
+	for ; i < len(a); i++ {
+		s0 += int32(a[i]) * int32(b[i])
+	}
+	return s0 + s1 + s2 + s3
 }
 
 // itemDot returns the dot product of two items' quantised vectors.

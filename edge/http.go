@@ -1,0 +1,218 @@
+package edge
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/aisle-rec/aisle/shared/snapshot"
+)
+
+// Doer sends an HTTP request. *http.Client satisfies it natively; the
+// Workers build passes its fetch client, since net/http's client panics
+// inside Workers.
+type Doer interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+// ErrBodyTooLarge: a response body was over the size limit.
+var ErrBodyTooLarge = errors.New("edge: body over the size limit")
+
+// Size limits of the HTTP clients.
+const (
+	// MaxPointerBytes caps a pointer response.
+	MaxPointerBytes = 4 << 10
+	// MaxHubAnswerBytes caps a chat or summarize answer from the hub.
+	MaxHubAnswerBytes = 64 << 10
+)
+
+// HTTPSource is a Source that reads snapshots from the hub:
+//
+//	GET {hub}/v1/snapshots/{region}/pointer    → the current version
+//	GET {hub}/v1/snapshots/{region}/{version}  → the snapshot bytes
+//
+// The pointer body is the version as plain text (surrounding whitespace
+// ignored) or a JSON object {"version": "..."}. Every request carries
+// "Authorization: Bearer <secret>" when a secret is set.
+type HTTPSource struct {
+	// MaxBytes caps a snapshot body. NewHTTPSource sets it to
+	// snapshot.DefaultLimits().MaxTotalBytes; lower it to fit the
+	// platform's memory (a Workers isolate has 128 MB).
+	MaxBytes int64
+
+	base   *url.URL
+	region string
+	secret string
+	doer   Doer
+}
+
+// NewHTTPSource returns a Source for region on the hub at base (an http or
+// https URL, optionally with a path prefix). secret is the edge's shared
+// secret (may be empty for a local hub); doer nil means http.DefaultClient,
+// which must not be used inside Workers. It does no I/O.
+func NewHTTPSource(base, region, secret string, doer Doer) (*HTTPSource, error) {
+	u, err := parseBase(base)
+	if err != nil {
+		return nil, fmt.Errorf("edge: http source: %w", err)
+	}
+	if err := checkRegion(region); err != nil {
+		return nil, fmt.Errorf("edge: http source: region: %w", err)
+	}
+	if doer == nil {
+		doer = http.DefaultClient
+	}
+	return &HTTPSource{
+		MaxBytes: int64(snapshot.DefaultLimits().MaxTotalBytes),
+		base:     u, region: region, secret: secret, doer: doer,
+	}, nil
+}
+
+// Pointer returns the version of the region's current snapshot.
+func (s *HTTPSource) Pointer(ctx context.Context) (string, error) {
+	b, err := send(ctx, s.doer, http.MethodGet, s.base.JoinPath("v1", "snapshots", s.region, "pointer"), s.secret, "", nil, MaxPointerBytes)
+	if err != nil {
+		return "", err
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '{' {
+		var p struct {
+			Version string `json:"version"`
+		}
+		if err := json.Unmarshal(b, &p); err != nil {
+			return "", fmt.Errorf("edge: pointer: %w: not {\"version\": \"...\"}", ErrBadVersion)
+		}
+		b = []byte(p.Version)
+	}
+	v := string(b)
+	if err := checkVersion(v); err != nil {
+		return "", fmt.Errorf("edge: pointer: %w", err)
+	}
+	return v, nil
+}
+
+// Fetch returns the bytes of the given version. It does not verify them;
+// the edge does (VerifySnapshot).
+func (s *HTTPSource) Fetch(ctx context.Context, version string) ([]byte, error) {
+	if err := checkVersion(version); err != nil {
+		return nil, err
+	}
+	max := s.MaxBytes
+	if max <= 0 {
+		max = int64(snapshot.DefaultLimits().MaxTotalBytes)
+	}
+	return send(ctx, s.doer, http.MethodGet, s.base.JoinPath("v1", "snapshots", s.region, version), s.secret, "", nil, max)
+}
+
+// HTTPHub is a Hub that posts JSON to the hub:
+//
+//	POST {hub}/v1/chat       chat
+//	POST {hub}/v1/summarize  summarize
+//
+// with "Authorization: Bearer <secret>" when a secret is set. Answers other
+// than 2xx, and answers over MaxHubAnswerBytes, are errors.
+type HTTPHub struct {
+	base   *url.URL
+	secret string
+	doer   Doer
+}
+
+// NewHTTPHub returns a Hub for the hub at base, as for NewHTTPSource. It
+// does no I/O.
+func NewHTTPHub(base, secret string, doer Doer) (*HTTPHub, error) {
+	u, err := parseBase(base)
+	if err != nil {
+		return nil, fmt.Errorf("edge: http hub: %w", err)
+	}
+	if doer == nil {
+		doer = http.DefaultClient
+	}
+	return &HTTPHub{base: u, secret: secret, doer: doer}, nil
+}
+
+// Chat forwards a sanitised chat request and returns the hub's answer.
+func (h *HTTPHub) Chat(ctx context.Context, body []byte) ([]byte, error) {
+	return send(ctx, h.doer, http.MethodPost, h.base.JoinPath("v1", "chat"), h.secret, "application/json", body, MaxHubAnswerBytes)
+}
+
+// Summarize forwards a sanitised summary request and returns the hub's
+// answer.
+func (h *HTTPHub) Summarize(ctx context.Context, body []byte) ([]byte, error) {
+	return send(ctx, h.doer, http.MethodPost, h.base.JoinPath("v1", "summarize"), h.secret, "application/json", body, MaxHubAnswerBytes)
+}
+
+// parseBase checks a hub base URL. Credentials in the URL are refused so
+// that they cannot end up in logs or errors: use the secret instead.
+func parseBase(base string) (*url.URL, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return nil, fmt.Errorf("hub URL %q: want http(s)://host[:port][/prefix]", base)
+	}
+	if u.User != nil {
+		return nil, errors.New("hub URL: credentials in the URL are not allowed; pass the secret separately")
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("hub URL %q: no query or fragment allowed", base)
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return u, nil
+}
+
+// send does one request and returns the body of a 2xx answer of at most max
+// bytes. Errors name the method and path, never the secret or the body.
+func send(ctx context.Context, d Doer, method string, u *url.URL, secret, contentType string, body []byte, max int64) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("edge: %s %s: %w", method, u.Path, err)
+	}
+	if secret != "" {
+		req.Header.Set("Authorization", "Bearer "+secret)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "*/*")
+	resp, err := d.Do(req)
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, fmt.Errorf("edge: %s %s: %w", method, u.Path, ctxErr)
+		}
+		return nil, fmt.Errorf("edge: %s %s: %w", method, u.Path, stripURL(err))
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		return nil, fmt.Errorf("edge: %s %s: hub answered %s", method, u.Path, resp.Status)
+	}
+	if resp.ContentLength > max {
+		return nil, fmt.Errorf("edge: %s %s: %w: %d bytes, limit %d", method, u.Path, ErrBodyTooLarge, resp.ContentLength, max)
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("edge: %s %s: read body: %w", method, u.Path, stripURL(err))
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("edge: %s %s: %w: over %d bytes", method, u.Path, ErrBodyTooLarge, max)
+	}
+	return b, nil
+}
+
+// stripURL drops the *url.Error wrapper (which repeats the full URL) and
+// keeps its cause.
+func stripURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}

@@ -1,0 +1,79 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aisle-rec/aisle/shared/rank"
+	"github.com/aisle-rec/aisle/shared/snapshot"
+	"github.com/aisle-rec/aisle/shared/wire"
+)
+
+// NativeRanker is a Ranker that runs the ranking core as native Go.
+type NativeRanker struct {
+	x *rank.Index
+}
+
+// NewNativeRanker wraps a prepared index.
+func NewNativeRanker(x *rank.Index) (*NativeRanker, error) {
+	if x == nil {
+		return nil, errors.New("edge: native ranker: nil index")
+	}
+	return &NativeRanker{x: x}, nil
+}
+
+// Rank answers req into resp with the ranking core. It returns ctx's error
+// if ctx is already done, and otherwise never blocks.
+func (r *NativeRanker) Rank(ctx context.Context, req *wire.RecommendRequest, resp *wire.RecommendResponse) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return r.x.Rank(req, resp)
+}
+
+// Version returns the snapshot's version (hex SHA-256 of its bytes).
+func (r *NativeRanker) Version() string { return r.x.Snapshot().Version }
+
+// Items returns the number of items in the index.
+func (r *NativeRanker) Items() int { return r.x.Snapshot().Len() }
+
+// Built returns when the snapshot was built, Unix milliseconds.
+func (r *NativeRanker) Built() int64 { return r.x.Snapshot().Built }
+
+// Region returns the region the snapshot was built for.
+func (r *NativeRanker) Region() string { return r.x.Snapshot().Region }
+
+// Index returns the underlying index.
+func (r *NativeRanker) Index() *rank.Index { return r.x }
+
+// NativeLoader is a Loader that decodes snapshots with shared/snapshot and
+// prepares them with shared/rank. The zero value uses
+// snapshot.DefaultLimits and rank.DefaultConfig.
+type NativeLoader struct {
+	// Limits bound what Decode accepts; zero fields take their defaults.
+	Limits snapshot.Limits
+	// Rank tunes the ranking core; the zero Config means
+	// rank.DefaultConfig().
+	Rank rank.Config
+}
+
+// Load decodes b and builds a NativeRanker from it.
+func (l NativeLoader) Load(ctx context.Context, b []byte) (Ranker, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	cfg := l.Rank
+	if cfg == (rank.Config{}) {
+		cfg = rank.DefaultConfig()
+	}
+	s, err := snapshot.Decode(b, l.Limits)
+	if err != nil {
+		return nil, err
+	}
+	x, err := rank.New(s, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("edge: prepare index: %w", err)
+	}
+	return &NativeRanker{x: x}, nil
+}
