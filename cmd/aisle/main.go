@@ -44,6 +44,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "run the demo shop locally: hub, one edge per region, and the store", runDemo},
 		{"build", "build a snapshot from interaction data", runBuild},
 		{"inspect", "check a snapshot file and print its summary", runInspect},
 		{"eval", "measure quality on real data (eval recs -h)", runEval},

@@ -163,10 +163,11 @@ func (x *Index) Rank(req *wire.RecommendRequest, resp *wire.RecommendResponse) e
 		x.fromQuery(s, req)
 		x.fromProfile(s)
 	case wire.Trending:
+		x.addTrending(s, len(x.snap.Trending))
 	}
 	personal := len(s.touched) > 0
 	if req.Placement != wire.Trending && req.Placement != wire.SearchResults {
-		x.addTrending(s)
+		x.addTrending(s, x.cfg.TrendingTake)
 	}
 	x.score(s, req.Placement, personal)
 	x.selectTop(req, s, k, resp)
@@ -356,10 +357,14 @@ func (x *Index) probe(s *scratch, v []float32) {
 	}
 }
 
-func (x *Index) addTrending(s *scratch) {
+// addTrending makes the first n trending items candidates.
+func (x *Index) addTrending(s *scratch, n int) {
 	tr := x.snap.Trending
-	for _, it := range tr[:min(len(tr), x.cfg.TrendingTake)] {
+	for _, it := range tr[:min(len(tr), n)] {
 		s.touch(it)
+		if s.srcKind[it] == srcNone {
+			s.srcKind[it] = srcTrending
+		}
 	}
 }
 

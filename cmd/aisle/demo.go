@@ -1,0 +1,311 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aisle-rec/aisle/edge"
+	"github.com/aisle-rec/aisle/hub/catalog"
+	"github.com/aisle-rec/aisle/hub/progress"
+	"github.com/aisle-rec/aisle/hub/publish"
+	"github.com/aisle-rec/aisle/hub/train"
+	"github.com/aisle-rec/aisle/shared/snapshot"
+	"github.com/aisle-rec/aisle/web"
+)
+
+// demoRegions are the local edge regions the demo starts.
+var demoRegions = []string{"eu", "us"}
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("demo", "demo [-data DIR] [-addr HOST:PORT] [flags]", stderr)
+	dataDir := fs.String("data", filepath.Join(".aisle", "demo"), "`DIR` for the demo's data (built once, reused by later runs)")
+	addr := fs.String("addr", "127.0.0.1:8080", "store address `HOST:PORT`; the hub and the edges take the following ports unless set")
+	hubAddr := fs.String("hub-addr", "", "hub address `HOST:PORT` (default: the store port + 1)")
+	edgeAddr := fs.String("edge-addr", "", "first edge address `HOST:PORT`, one port per region (default: the store port + 2)")
+	engine := fs.String("engine", "native", "how local edges rank: `wasm` (the ranking core as a WebAssembly module under wazero, as self-hosted edges run) or native")
+	rebuild := fs.Bool("rebuild", false, "rebuild the index even if the data directory has a current one")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fs.usageErr("unexpected argument %q", fs.Arg(0))
+	}
+	host, port, err := splitAddr(*addr)
+	if err != nil {
+		return fs.usageErr("-addr: %v", err)
+	}
+	if *hubAddr == "" {
+		*hubAddr = net.JoinHostPort(host, strconv.Itoa(port+1))
+	}
+	if *edgeAddr == "" {
+		*edgeAddr = net.JoinHostPort(host, strconv.Itoa(port+2))
+	}
+	ehost, eport, err := splitAddr(*edgeAddr)
+	if err != nil {
+		return fs.usageErr("-edge-addr: %v", err)
+	}
+	loader, closeLoader, err := newLoader(ctx, *engine, *dataDir)
+	if err != nil {
+		return fs.usageErr("-engine: %v", err)
+	}
+	defer closeLoader()
+
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	store, err := buildDemo(*dataDir, *rebuild, stdout, stderr)
+	if err != nil {
+		return err
+	}
+	secret, err := demoSecret(*dataDir)
+	if err != nil {
+		return err
+	}
+
+	// Listen on every address first, so a busy port fails before anything runs.
+	var lns []net.Listener
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	listen := func(a string) (net.Listener, error) {
+		ln, err := net.Listen("tcp", a)
+		if err != nil {
+			return nil, fmt.Errorf("listen on %s: %w (choose other ports with -addr, -hub-addr, -edge-addr)", a, err)
+		}
+		lns = append(lns, ln)
+		return ln, nil
+	}
+	storeLn, err := listen(*addr)
+	if err != nil {
+		return err
+	}
+	hubLn, err := listen(*hubAddr)
+	if err != nil {
+		return err
+	}
+	storeURL := "http://" + storeLn.Addr().String()
+	hubURL := "http://" + hubLn.Addr().String()
+
+	var servers []*http.Server
+	serve := func(ln net.Listener, h http.Handler) {
+		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+		servers = append(servers, srv)
+		go func() {
+			if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("server stopped", "addr", ln.Addr().String(), "err", err)
+			}
+		}()
+	}
+	hubMux := http.NewServeMux()
+	hubMux.Handle("/v1/snapshots/", publish.Handler(store, secret))
+	serve(hubLn, hubMux)
+
+	edges := map[string]string{}
+	for i, region := range demoRegions {
+		ln, err := listen(net.JoinHostPort(ehost, strconv.Itoa(eport+i)))
+		if err != nil {
+			return err
+		}
+		src, err := edge.NewHTTPSource(hubURL, region, secret, &http.Client{Timeout: 30 * time.Second})
+		if err != nil {
+			return err
+		}
+		cfg := edge.DefaultConfig()
+		cfg.Region = region
+		cfg.AllowedOrigins = []string{storeURL}
+		cfg.RefreshEvery = 5 * time.Second
+		e, err := edge.New(cfg, edge.Deps{Source: src, Loader: loader, Logger: logger.With("edge", region)})
+		if err != nil {
+			return err
+		}
+		if err := e.Refresh(ctx); err != nil {
+			return fmt.Errorf("edge %s: first load: %w", region, err)
+		}
+		serve(ln, e)
+		edges[region] = "http://" + ln.Addr().String()
+	}
+
+	page, err := template.New("store").Parse(web.DemoStorePage())
+	if err != nil {
+		return err
+	}
+	storeMux := http.NewServeMux()
+	storeMux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		region := r.URL.Query().Get("region")
+		if _, ok := edges[region]; !ok {
+			region = demoRegions[0]
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src "+strings.Join(values(edges), " "))
+		_ = page.Execute(w, map[string]string{"Edge": edges[region], "Region": region})
+	})
+	serve(storeLn, storeMux)
+
+	fmt.Fprintf(stdout, "\nAisle demo is running (engine: %s). Press Ctrl-C to stop.\n\n", *engine)
+	fmt.Fprintf(stdout, "  store  %s\n", storeURL)
+	fmt.Fprintf(stdout, "  hub    %s  (snapshots; edge secret in %s)\n", hubURL, filepath.Join(*dataDir, "edge-secret"))
+	for _, region := range demoRegions {
+		fmt.Fprintf(stdout, "  edge   %s  region %s   (store for this region: %s/?region=%s)\n", edges[region], region, storeURL, region)
+	}
+	fmt.Fprintf(stdout, "\nTry: curl -s %s/v1/recommend -d '{\"placement\":\"trending\",\"k\":3}'\n", edges[demoRegions[0]])
+
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "\nshutting down")
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, srv := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = srv.Shutdown(shut)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+func values(m map[string]string) []string {
+	var out []string
+	for _, r := range demoRegions {
+		out = append(out, m[r])
+	}
+	return out
+}
+
+func splitAddr(a string) (string, int, error) {
+	host, p, err := net.SplitHostPort(a)
+	if err != nil {
+		return "", 0, err
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 1 || port > 65535-len(demoRegions)-2 {
+		return "", 0, fmt.Errorf("port %q out of range", p)
+	}
+	return host, port, nil
+}
+
+// demoManifest records what the demo's published snapshots were built
+// from, so a later run can reuse them.
+type demoManifest struct {
+	Catalog  string            `json:"catalog_sha256"`
+	Format   int               `json:"snapshot_format"`
+	Versions map[string]string `json:"versions"`
+}
+
+// buildDemo builds and publishes one snapshot per demo region from the
+// bundled catalog, or reuses the ones a previous run published.
+func buildDemo(dir string, rebuild bool, stdout, stderr io.Writer) (*publish.Store, error) {
+	store, err := publish.Open(filepath.Join(dir, "snapshots"))
+	if err != nil {
+		return nil, err
+	}
+	raw, err := io.ReadAll(web.DemoCatalog())
+	if err != nil {
+		return nil, fmt.Errorf("read the bundled catalog: %w", err)
+	}
+	sum := sha256.Sum256(raw)
+	want := demoManifest{Catalog: hex.EncodeToString(sum[:]), Format: snapshot.FormatVersion, Versions: map[string]string{}}
+	mpath := filepath.Join(dir, "manifest.json")
+	if !rebuild {
+		var have demoManifest
+		if b, err := os.ReadFile(mpath); err == nil && json.Unmarshal(b, &have) == nil &&
+			have.Catalog == want.Catalog && have.Format == want.Format && current(store, have.Versions) {
+			fmt.Fprintf(stdout, "reusing the index built earlier in %s (-rebuild to build it again)\n", dir)
+			return store, nil
+		}
+	}
+	var products []catalog.Product
+	if err := catalog.ReadProducts(bytes.NewReader(raw), "catalog.jsonl", func(p catalog.Product) error {
+		products = append(products, p)
+		return nil
+	}); err != nil {
+		return nil, err
+	}
+	bar := progress.New(stderr, "build index", len(demoRegions))
+	for _, region := range demoRegions {
+		in := &train.Input{Shop: "demo", Region: region, Now: time.Now().UnixMilli(), Items: train.CatalogItems(products, region)}
+		snap, err := train.Build(train.DefaultConfig(), in)
+		if err != nil {
+			return nil, fmt.Errorf("build %s: %w", region, err)
+		}
+		b, err := snapshot.Encode(snap, snapshot.EncodeOptions{Compress: true})
+		if err != nil {
+			return nil, fmt.Errorf("encode %s: %w", region, err)
+		}
+		v, err := store.Publish(region, b)
+		if err != nil {
+			return nil, err
+		}
+		want.Versions[region] = v
+		bar.Add(1)
+	}
+	bar.Done()
+	b, _ := json.MarshalIndent(want, "", "  ")
+	if err := writeFileAtomic(mpath, b); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stdout, "built the demo index: %d products, %d regions, in %s\n", len(products), len(demoRegions), dir)
+	return store, nil
+}
+
+// current reports whether every demo region's pointer names the version
+// the manifest recorded.
+func current(store *publish.Store, versions map[string]string) bool {
+	for _, region := range demoRegions {
+		v, err := store.Pointer(region)
+		if err != nil || v != versions[region] {
+			return false
+		}
+		if _, err := store.Get(region, v); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// demoSecret returns the demo's edge secret, creating it on first use.
+func demoSecret(dir string) (string, error) {
+	path := filepath.Join(dir, "edge-secret")
+	if b, err := os.ReadFile(path); err == nil && len(bytes.TrimSpace(b)) >= 32 {
+		return string(bytes.TrimSpace(b)), nil
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	s := hex.EncodeToString(buf)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(path, []byte(s+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// newLoader returns the edges' snapshot loader for engine.
+func newLoader(ctx context.Context, engine, dataDir string) (edge.Loader, func(), error) {
+	switch engine {
+	case "native":
+		return edge.NativeLoader{}, func() {}, nil
+	}
+	return nil, nil, fmt.Errorf("unknown engine %q: want wasm or native", engine)
+}

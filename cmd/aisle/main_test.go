@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aisle-rec/aisle/shared/wire"
+)
+
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestUsageAndExitCodes(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		in   string // expected in stdout+stderr
+	}{
+		{nil, exitUsage, "usage: aisle COMMAND"},
+		{[]string{"-h"}, exitOK, "commands:"},
+		{[]string{"nope"}, exitUsage, `unknown command "nope"`},
+		{[]string{"eval"}, exitUsage, "aisle eval recs"},
+		{[]string{"eval", "recs", "-h"}, exitOK, "-sequences"},
+		{[]string{"eval", "recs"}, exitError, "give exactly one of"},
+		{[]string{"eval", "recs", "-bogus"}, exitUsage, "flag provided but not defined"},
+		{[]string{"eval", "recs", "-sequences", "x", "-split", "train"}, exitError, `-split "train"`},
+		{[]string{"eval", "recs", "-sequences", "/does/not/exist"}, exitError, "no such file"},
+		{[]string{"build", "-out", "x"}, exitUsage, "give exactly one of -sequences or -sessions"},
+		{[]string{"inspect"}, exitUsage, "want one snapshot file"},
+		{[]string{"demo", "-addr", "nonsense"}, exitUsage, "-addr"},
+		{[]string{"demo", "-engine", "gpu", "-data", "/tmp/x"}, exitUsage, "unknown engine"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, out, errs := runCLI(t, tc.args...)
+			if code != tc.code || !strings.Contains(out+errs, tc.in) {
+				t.Fatalf("exit %d, want %d; output:\n%s%s", code, tc.code, out, errs)
+			}
+		})
+	}
+}
+
+// writeSequences writes a small shop's purchase histories with a clear
+// pattern (each user walks a chain of related items) for end-to-end runs.
+func writeSequences(t *testing.T) string {
+	t.Helper()
+	r := rand.New(rand.NewPCG(1, 2))
+	var b strings.Builder
+	for u := range 400 {
+		start := r.IntN(40)
+		fmt.Fprintf(&b, "u%d", u)
+		for j := range 4 + r.IntN(4) {
+			fmt.Fprintf(&b, " i%d", (start+j)%40)
+		}
+		b.WriteByte('\n')
+	}
+	p := filepath.Join(t.TempDir(), "seq.txt")
+	if err := os.WriteFile(p, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestEvalRecsEndToEnd(t *testing.T) {
+	seq := writeSequences(t)
+	preds := filepath.Join(t.TempDir(), "p.jsonl")
+	code, out, errs := runCLI(t, "eval", "recs", "-q", "-sequences", seq, "-json", "-predictions", preds)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var m map[string]float64
+	if err := json.Unmarshal([]byte(out), &m); err != nil {
+		t.Fatalf("-json output %q: %v", out, err)
+	}
+	for _, k := range []string{"recall@5", "recall@10", "recall@20", "ndcg@5", "ndcg@10", "ndcg@20", "mrr@20", "hr@20"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("key %s missing", k)
+		}
+	}
+	// Chains are deterministic: the next item follows the last one, and
+	// Aisle must find it nearly always.
+	if m["recall@5"] < 0.9 {
+		t.Errorf("recall@5 %.3f on a deterministic chain", m["recall@5"])
+	}
+	b, err := os.ReadFile(preds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != 400 {
+		t.Fatalf("%d prediction lines, want 400", len(lines))
+	}
+	var p struct {
+		Session  string   `json:"session"`
+		Position int      `json:"position"`
+		Target   string   `json:"target"`
+		Top      []string `json:"top"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &p); err != nil || p.Session != "u0" || !strings.HasPrefix(p.Target, "i") || len(p.Top) != 20 {
+		t.Fatalf("prediction %s: %+v %v", lines[0], p, err)
+	}
+	// The table run prints Aisle and the baselines side by side.
+	code, out, errs = runCLI(t, "eval", "recs", "-q", "-sequences", seq)
+	if code != exitOK || !strings.Contains(out, "Aisle") || !strings.Contains(out, "LastItemTransition") || !strings.Contains(out, "RecencyKNN") {
+		t.Fatalf("table: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+func TestBuildAndInspect(t *testing.T) {
+	seq := writeSequences(t)
+	snap := filepath.Join(t.TempDir(), "x.snap")
+	code, out, errs := runCLI(t, "build", "-sequences", seq, "-out", snap, "-region", "eu")
+	if code != exitOK || !strings.Contains(out, "40 items") {
+		t.Fatalf("build: exit %d\n%s%s", code, out, errs)
+	}
+	code, out, errs = runCLI(t, "inspect", snap)
+	if code != exitOK || !strings.Contains(out, "region    eu") || !strings.Contains(out, "items     40") {
+		t.Fatalf("inspect: exit %d\n%s%s", code, out, errs)
+	}
+	b, _ := os.ReadFile(snap)
+	b[len(b)/2] ^= 0x40
+	bad := filepath.Join(t.TempDir(), "bad.snap")
+	os.WriteFile(bad, b, 0o644)
+	if code, _, errs = runCLI(t, "inspect", bad); code != exitError || !strings.Contains(errs, "checksum") {
+		t.Fatalf("corrupt snapshot: exit %d: %s", code, errs)
+	}
+}
+
+// freePorts returns a base port p such that p..p+n-1 were free a moment ago.
+func freePorts(t *testing.T, n int) int {
+	t.Helper()
+	for try := 0; try < 50; try++ {
+		base := 20000 + rand.IntN(30000)
+		ok := true
+		var lns []net.Listener
+		for i := range n {
+			ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", base+i))
+			if err != nil {
+				ok = false
+				break
+			}
+			lns = append(lns, ln)
+		}
+		for _, ln := range lns {
+			ln.Close()
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no free ports")
+	return 0
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncBuffer) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func startDemo(t *testing.T, dir string, engine string) (store, edgeURL string, out *syncBuffer, stop func() int) {
+	t.Helper()
+	base := freePorts(t, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	out = &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"demo", "-data", dir, "-engine", engine, "-addr", fmt.Sprintf("127.0.0.1:%d", base)}, out, io.Discard)
+	}()
+	store = fmt.Sprintf("http://127.0.0.1:%d", base)
+	edgeURL = fmt.Sprintf("http://127.0.0.1:%d", base+2)
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(out.String(), "Press Ctrl-C") {
+		select {
+		case code := <-done:
+			cancel()
+			t.Fatalf("demo exited %d early:\n%s", code, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("demo did not start:\n%s", out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return store, edgeURL, out, func() int {
+		cancel()
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(15 * time.Second):
+			t.Fatal("demo did not stop after cancel")
+			return -1
+		}
+	}
+}
+
+func TestDemo(t *testing.T) {
+	for _, engine := range []string{"native"} {
+		t.Run(engine, func(t *testing.T) {
+			dir := t.TempDir()
+			store, edgeURL, out, stop := startDemo(t, dir, engine)
+			if !strings.Contains(out.String(), "built the demo index: 863 products") {
+				t.Errorf("first run did not build:\n%s", out.String())
+			}
+			resp, err := http.Get(store + "/")
+			if err != nil {
+				t.Fatal(err)
+			}
+			page, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(page), `data-edge="`+edgeURL+`"`) {
+				t.Fatalf("store page: %d\n%.300s", resp.StatusCode, page)
+			}
+			// The store's origin may call the edge; the answer is personal.
+			req, _ := http.NewRequest(http.MethodPost, edgeURL+"/v1/recommend",
+				strings.NewReader(`{"placement":"for_you","k":5,"events":[{"type":"view","item":"03756123c54f2857ac841e94b9679189","time":1}]}`))
+			req.Header.Set("Origin", store)
+			resp, err = http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var rec wire.RecommendResponse
+			err = json.NewDecoder(resp.Body).Decode(&rec)
+			resp.Body.Close()
+			if err != nil || resp.StatusCode != 200 || len(rec.Items) != 5 || rec.Fallback {
+				t.Fatalf("recommend: %d %v %+v", resp.StatusCode, err, rec)
+			}
+			if resp.Header.Get("Access-Control-Allow-Origin") != store {
+				t.Errorf("store origin not allowed: %q", resp.Header.Get("Access-Control-Allow-Origin"))
+			}
+			if code := stop(); code != exitOK {
+				t.Fatalf("demo exit %d", code)
+			}
+			// A second run reuses what the first built.
+			_, _, out, stop = startDemo(t, dir, engine)
+			if !strings.Contains(out.String(), "reusing the index") {
+				t.Errorf("second run rebuilt:\n%s", out.String())
+			}
+			if code := stop(); code != exitOK {
+				t.Fatalf("demo exit %d", code)
+			}
+		})
+	}
+}
