@@ -39,7 +39,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	addr := fs.String("addr", "127.0.0.1:8080", "store address `HOST:PORT`; the hub and the edges take the following ports unless set")
 	hubAddr := fs.String("hub-addr", "", "hub address `HOST:PORT` (default: the store port + 1)")
 	edgeAddr := fs.String("edge-addr", "", "first edge address `HOST:PORT`, one port per region (default: the store port + 2)")
-	engine := fs.String("engine", "native", "how local edges rank: `wasm` (the ranking core as a WebAssembly module under wazero, as self-hosted edges run) or native")
+	engine := fs.String("engine", "wasm", "how local edges rank: `wasm` (the ranking core as a WebAssembly module under wazero, as self-hosted edges run) or native")
 	rebuild := fs.Bool("rebuild", false, "rebuild the index even if the data directory has a current one")
 	if err := fs.parse(args); err != nil {
 		return err
@@ -306,6 +306,12 @@ func newLoader(ctx context.Context, engine, dataDir string) (edge.Loader, func()
 	switch engine {
 	case "native":
 		return edge.NativeLoader{}, func() {}, nil
+	case "wasm":
+		l, err := newWasmLoader(wazeroCache(dataDir))
+		if err != nil {
+			return nil, nil, err
+		}
+		return l, func() {}, nil
 	}
 	return nil, nil, fmt.Errorf("unknown engine %q: want wasm or native", engine)
 }

@@ -2,6 +2,7 @@
 // evaluation and benchmark tools.
 //
 //	aisle demo                 run the demo shop locally
+//	aisle edge serve [flags]   run a self-hosted edge node
 //	aisle build [flags]        build a snapshot from interaction data
 //	aisle inspect FILE         check a snapshot and print its summary
 //	aisle eval recs [flags]    measure recommendation quality on real data
@@ -45,6 +46,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"demo", "run the demo shop locally: hub, one edge per region, and the store", runDemo},
+		{"edge", "run a self-hosted edge node (edge serve -h)", runEdge},
 		{"build", "build a snapshot from interaction data", runBuild},
 		{"inspect", "check a snapshot file and print its summary", runInspect},
 		{"eval", "measure quality on real data (eval recs -h)", runEval},

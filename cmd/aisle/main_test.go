@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aisle-rec/aisle/hub/publish"
+	"github.com/aisle-rec/aisle/shared/snapshot"
 	"github.com/aisle-rec/aisle/shared/wire"
 )
 
@@ -215,7 +218,7 @@ func startDemo(t *testing.T, dir string, engine string) (store, edgeURL string, 
 }
 
 func TestDemo(t *testing.T) {
-	for _, engine := range []string{"native"} {
+	for _, engine := range []string{"native", "wasm"} {
 		t.Run(engine, func(t *testing.T) {
 			dir := t.TempDir()
 			store, edgeURL, out, stop := startDemo(t, dir, engine)
@@ -260,5 +263,72 @@ func TestDemo(t *testing.T) {
 				t.Fatalf("demo exit %d", code)
 			}
 		})
+	}
+}
+
+func TestEdgeServe(t *testing.T) {
+	st, err := publish.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := snapshot.Synthetic(500, 16, 8, 6, 3)
+	s.Region = "eu"
+	b, err := snapshot.Encode(s, snapshot.EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := st.Publish("eu", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := httptest.NewServer(publish.Handler(st, "edge-secret-for-tests"))
+	defer hub.Close()
+	if code, _, errs := runCLI(t, "edge", "serve", "-region", "eu", "-hub", hub.URL); code != exitUsage || !strings.Contains(errs, "AISLE_EDGE_SECRET") {
+		t.Fatalf("without a secret: exit %d %s", code, errs)
+	}
+	t.Setenv("AISLE_EDGE_SECRET", "edge-secret-for-tests")
+	port := freePorts(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"edge", "serve", "-region", "eu", "-hub", hub.URL, "-listen", fmt.Sprintf("127.0.0.1:%d", port), "-cache", t.TempDir()}, out, io.Discard)
+	}()
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "serving on") {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatalf("edge did not start: %s", out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err := http.Get(base + "/v1/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct {
+		Index  string `json:"index"`
+		Items  int    `json:"items"`
+		Loaded bool   `json:"loaded"`
+	}
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if !h.Loaded || h.Index != v || h.Items != 500 {
+		t.Fatalf("health %+v, want index %s with 500 items", h, v)
+	}
+	resp, err = http.Post(base+"/v1/recommend", "application/json", strings.NewReader(`{"placement":"trending","k":4}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec wire.RecommendResponse
+	json.NewDecoder(resp.Body).Decode(&rec)
+	resp.Body.Close()
+	if len(rec.Items) != 4 || rec.Index != v {
+		t.Fatalf("recommend %+v", rec)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d", code)
 	}
 }

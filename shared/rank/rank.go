@@ -120,6 +120,11 @@ func (x *Index) Rank(req *wire.RecommendRequest, resp *wire.RecommendResponse) e
 		x.putScratch(s)
 	}()
 
+	if resp.Items == nil {
+		// An empty answer is an empty list, never null, whether or not the
+		// response is reused.
+		resp.Items = make([]wire.Rec, 0, wire.DefaultK)
+	}
 	resp.Items = resp.Items[:0]
 	resp.Index = x.snap.Version
 	resp.Fallback = false
