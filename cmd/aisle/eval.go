@@ -191,7 +191,11 @@ func runEvalRecs(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *asJSON {
 		return eval.WriteJSON(stdout, res)
 	}
-	base, err := eval.Run(ctx, ds.train, eval.Baselines(), ds.cases, ds.excludeSeen, opt)
+	baselines := eval.Baselines()
+	if !ds.excludeSeen {
+		baselines = eval.SessionBaselines()
+	}
+	base, err := eval.Run(ctx, ds.train, baselines, ds.cases, ds.excludeSeen, opt)
 	if err != nil {
 		return err
 	}

@@ -483,3 +483,43 @@ func TuneDecay(ctx context.Context, train *Data, cases []Case, excludeSeen bool,
 	}
 	return best, results, nil
 }
+
+// SessionBaselines are the baselines for session data, where items already
+// seen in the session stay eligible: Baselines plus RepeatTransition.
+func SessionBaselines() []Recommender {
+	return append(Baselines(), &RepeatTransition{})
+}
+
+// RepeatTransition recommends the session's own items first, most recent
+// first (a visitor often returns to something just viewed), then what most
+// often followed the last item, then popular items. With excludeSeen it is
+// LastItemTransition.
+type RepeatTransition struct{ t LastItemTransition }
+
+// Name implements Recommender.
+func (r *RepeatTransition) Name() string { return "RepeatTransition" }
+
+// Fit implements Recommender.
+func (r *RepeatTransition) Fit(d *Data) error { return r.t.Fit(d) }
+
+// Recommend implements Recommender.
+func (r *RepeatTransition) Recommend(history []int32, times []int64, k int, excludeSeen bool, dst []int32) []int32 {
+	start := len(dst)
+	if !excludeSeen {
+		for i := len(history) - 1; i >= 0 && len(dst)-start < k; i-- {
+			if it := history[i]; it >= 0 && int(it) < len(r.t.start)-1 && !contains(dst[start:], it) {
+				dst = append(dst, it)
+			}
+		}
+	}
+	rest := r.t.Recommend(history, times, k, excludeSeen, nil)
+	for _, it := range rest {
+		if len(dst)-start >= k {
+			break
+		}
+		if !contains(dst[start:], it) {
+			dst = append(dst, it)
+		}
+	}
+	return dst
+}

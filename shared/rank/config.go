@@ -59,7 +59,7 @@ func DefaultConfig() Config {
 		Bought:       0.1,
 		Vector:       2,
 		Pop:          0.02,
-		Repeat:       0.5,
+		Repeat:       2,
 		Trend:        0,
 		ClusterProbe: 2,
 		ClusterTake:  20,
