@@ -189,7 +189,7 @@ func TestRunFitsAndTimes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 3 || res[0].System != "Popularity" || res[2].System != "RecencyKNN(decay=0.7)" {
+	if len(res) != 3 || res[0].System != "Popularity" || !strings.HasPrefix(res[2].System, "RecencyKNN(decay=0.7") {
 		t.Fatalf("results %+v", res)
 	}
 	for _, r := range res {
