@@ -41,9 +41,10 @@ type Config struct {
 	ClusterProbe, ClusterTake int
 	// TrendingTake is how many trending items join every candidate set.
 	TrendingTake int
-	// CategoryCap is the most items of one category a response may hold
-	// while enough other items qualify; 0 disables the cap.
-	CategoryCap int
+	// CategoryShare is the largest share of a response (rounded up) that one
+	// category may take while enough items of other categories qualify;
+	// 0 disables the cap. Items without a category are never capped.
+	CategoryShare float64
 	// SimilarMix weights the session against the context item on the
 	// similar and bought_together placements.
 	SimilarMix float64
@@ -52,20 +53,20 @@ type Config struct {
 // DefaultConfig returns the tuned defaults.
 func DefaultConfig() Config {
 	return Config{
-		Decay:        0.6,
-		TimeHalfLife: 0,
-		MaxHistory:   30,
-		CoVisit:      1,
-		Bought:       0.1,
-		Vector:       2,
-		Pop:          0.02,
-		Repeat:       2,
-		Trend:        0,
-		ClusterProbe: 2,
-		ClusterTake:  20,
-		TrendingTake: 20,
-		CategoryCap:  0,
-		SimilarMix:   0.3,
+		Decay:         0.6,
+		TimeHalfLife:  0,
+		MaxHistory:    30,
+		CoVisit:       1,
+		Bought:        0.1,
+		Vector:        2,
+		Pop:           0.02,
+		Repeat:        2,
+		Trend:         0,
+		ClusterProbe:  2,
+		ClusterTake:   20,
+		TrendingTake:  20,
+		CategoryShare: 0.5,
+		SimilarMix:    0.3,
 	}
 }
 
@@ -81,7 +82,9 @@ func (c Config) Validate() error {
 		return fmt.Errorf("rank: max history %d outside [1, 200]", c.MaxHistory)
 	case bad(c.CoVisit) || bad(c.Bought) || bad(c.Vector) || bad(c.Pop) || bad(c.Repeat) || bad(c.Trend) || bad(c.SimilarMix):
 		return errors.New("rank: blend weights must be finite and non-negative")
-	case c.ClusterProbe < 0 || c.ClusterTake < 0 || c.TrendingTake < 0 || c.CategoryCap < 0:
+	case bad(c.CategoryShare) || c.CategoryShare > 1:
+		return fmt.Errorf("rank: category share %v outside [0, 1]", c.CategoryShare)
+	case c.ClusterProbe < 0 || c.ClusterTake < 0 || c.TrendingTake < 0:
 		return errors.New("rank: counts must be non-negative")
 	case c.ClusterProbe > 64 || c.ClusterTake > 1000 || c.TrendingTake > 1000:
 		return errors.New("rank: cluster probe ≤ 64, cluster take ≤ 1000, trending take ≤ 1000")

@@ -491,9 +491,10 @@ func (x *Index) eligible(req *wire.RecommendRequest, s *scratch, it uint32) bool
 
 // selectTop picks the k best eligible candidates, honouring the category cap.
 func (x *Index) selectTop(req *wire.RecommendRequest, s *scratch, k int, resp *wire.RecommendResponse) {
-	want := k
-	if x.cfg.CategoryCap > 0 {
+	want, capN := k, 0
+	if x.cfg.CategoryShare > 0 {
 		want = min(4*k, cap(s.heap))
+		capN = max(1, int(math.Ceil(x.cfg.CategoryShare*float64(k))))
 	}
 	for _, it := range s.touched {
 		if s.srcKind[it] == srcNone || !x.eligible(req, s, it) {
@@ -506,7 +507,7 @@ func (x *Index) selectTop(req *wire.RecommendRequest, s *scratch, k int, resp *w
 		if len(s.picked) == k {
 			break
 		}
-		if x.cfg.CategoryCap > 0 && !x.takeCategory(s, c.item) {
+		if capN > 0 && !x.takeCategory(s, c.item, capN) {
 			continue
 		}
 		s.picked = append(s.picked, c)
@@ -527,14 +528,14 @@ func (x *Index) selectTop(req *wire.RecommendRequest, s *scratch, k int, resp *w
 	}
 }
 
-func (x *Index) takeCategory(s *scratch, it uint32) bool {
+func (x *Index) takeCategory(s *scratch, it uint32, capN int) bool {
 	cat := x.snap.Items.Categories[it]
 	if cat == "" {
 		return true
 	}
 	for i, c := range s.cats {
 		if c == cat {
-			if s.catN[i] >= x.cfg.CategoryCap {
+			if s.catN[i] >= capN {
 				return false
 			}
 			s.catN[i]++

@@ -317,7 +317,7 @@ func TestRankAllocatesNothing(t *testing.T) {
 func TestCategoryCap(t *testing.T) {
 	x := fixture(t)
 	cfg := DefaultConfig()
-	cfg.CategoryCap = 1
+	cfg.CategoryShare = 0.3 // one of three
 	y, err := New(x.snap, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -338,6 +338,7 @@ func TestConfigValidate(t *testing.T) {
 		func(c *Config) { c.MaxHistory = 0 },
 		func(c *Config) { c.Vector = -1 },
 		func(c *Config) { c.ClusterProbe = 1000 },
+		func(c *Config) { c.CategoryShare = 1.5 },
 	}
 	for i, f := range bad {
 		c := DefaultConfig()
