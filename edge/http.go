@@ -34,7 +34,7 @@ const (
 
 // HTTPSource is a Source that reads snapshots from the hub:
 //
-//	GET {hub}/v1/snapshots/{region}/pointer    → the current version
+//	GET {hub}/v1/snapshots/{region}/current    → the current version
 //	GET {hub}/v1/snapshots/{region}/{version}  → the snapshot bytes
 //
 // The pointer body is the version as plain text (surrounding whitespace
@@ -75,7 +75,7 @@ func NewHTTPSource(base, region, secret string, doer Doer) (*HTTPSource, error) 
 
 // Pointer returns the version of the region's current snapshot.
 func (s *HTTPSource) Pointer(ctx context.Context) (string, error) {
-	b, err := send(ctx, s.doer, http.MethodGet, s.base.JoinPath("v1", "snapshots", s.region, "pointer"), s.secret, "", nil, MaxPointerBytes)
+	b, err := send(ctx, s.doer, http.MethodGet, s.base.JoinPath("v1", "snapshots", s.region, "current"), s.secret, "", nil, MaxPointerBytes)
 	if err != nil {
 		return "", err
 	}

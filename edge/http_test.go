@@ -65,7 +65,7 @@ func (s *fakeHubServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p := strings.TrimPrefix(r.URL.Path, "/aisle")
 	switch {
-	case p == "/v1/snapshots/eu-west/pointer":
+	case p == "/v1/snapshots/eu-west/current":
 		write([]byte(pointer))
 	case strings.HasPrefix(p, "/v1/snapshots/eu-west/"):
 		b, ok := s.blobs[strings.TrimPrefix(p, "/v1/snapshots/eu-west/")]
@@ -151,7 +151,7 @@ func TestHTTPSource(t *testing.T) {
 				}
 				hs.mu.Lock()
 				defer hs.mu.Unlock()
-				want := []string{"GET /aisle/v1/snapshots/eu-west/pointer", "GET /aisle/v1/snapshots/eu-west/" + bl.version}
+				want := []string{"GET /aisle/v1/snapshots/eu-west/current", "GET /aisle/v1/snapshots/eu-west/" + bl.version}
 				if fmt.Sprint(hs.paths) != fmt.Sprint(want) {
 					t.Errorf("requests %v, want %v", hs.paths, want)
 				}

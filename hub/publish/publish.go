@@ -10,7 +10,7 @@
 //
 // Edges read them over HTTP:
 //
-//	GET /v1/snapshots/{region}/pointer    → {"version": "…"}
+//	GET /v1/snapshots/{region}/current    → {"version": "…", "hash": "…", "built": ms, "items": n, "bytes": n}
 //	GET /v1/snapshots/{region}/{version}  → the bytes (immutable, ETag)
 //
 // Both require "Authorization: Bearer <edge secret>".
@@ -179,14 +179,26 @@ func Handler(s *Store, secret string) http.Handler {
 			return
 		}
 		region, name := parts[0], parts[1]
-		if name == "pointer" {
+		if name == "current" {
 			v, err := s.Pointer(region)
 			if err != nil {
 				storeError(w, err)
 				return
 			}
+			b, err := s.Get(region, v)
+			if err != nil {
+				storeError(w, err)
+				return
+			}
+			info, err := snapshot.ReadInfo(b, s.limits)
+			if err != nil {
+				storeError(w, err)
+				return
+			}
 			w.Header().Set("Cache-Control", "no-store")
-			_ = json.NewEncoder(w).Encode(map[string]string{"version": v})
+			// The version is the content hash; both names are given so a
+			// reader need not know that.
+			_ = json.NewEncoder(w).Encode(currentAnswer{Version: v, Hash: v, Built: info.Built, Items: info.Items, Bytes: len(b)})
 			return
 		}
 		etag := `"` + name + `"`
@@ -208,6 +220,15 @@ func Handler(s *Store, secret string) http.Handler {
 			_, _ = w.Write(b)
 		}
 	})
+}
+
+// currentAnswer is the body of GET /v1/snapshots/{region}/current.
+type currentAnswer struct {
+	Version string `json:"version"`
+	Hash    string `json:"hash"`
+	Built   int64  `json:"built"`
+	Items   int    `json:"items"`
+	Bytes   int    `json:"bytes"`
 }
 
 func storeError(w http.ResponseWriter, err error) {

@@ -108,12 +108,12 @@ func TestHandler(t *testing.T) {
 		name, path, auth, etag string
 		code                   int
 	}{
-		{"pointer", "/v1/snapshots/eu/pointer", "Bearer s3cret", "", 200},
+		{"current", "/v1/snapshots/eu/current", "Bearer s3cret", "", 200},
 		{"content", "/v1/snapshots/eu/" + v, "Bearer s3cret", "", 200},
 		{"not modified", "/v1/snapshots/eu/" + v, "Bearer s3cret", `"` + v + `"`, 304},
-		{"no credential", "/v1/snapshots/eu/pointer", "", "", 401},
-		{"wrong credential", "/v1/snapshots/eu/pointer", "Bearer nope", "", 401},
-		{"unknown region", "/v1/snapshots/us/pointer", "Bearer s3cret", "", 404},
+		{"no credential", "/v1/snapshots/eu/current", "", "", 401},
+		{"wrong credential", "/v1/snapshots/eu/current", "Bearer nope", "", 401},
+		{"unknown region", "/v1/snapshots/us/current", "Bearer s3cret", "", 404},
 		{"unknown version", "/v1/snapshots/eu/" + other, "Bearer s3cret", "", 404},
 		{"traversal", "/v1/snapshots/..%2f..%2fetc/passwd", "Bearer s3cret", "", 404},
 		{"other route", "/v1/admin", "Bearer s3cret", "", 404},
