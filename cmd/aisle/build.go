@@ -131,3 +131,7 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		s.Version, s.Shop, s.Region, s.Built, s.Len(), s.Dims, s.Clusters(), edges(s.CoVisit), edges(s.BoughtTogether), len(s.Trending), len(s.Sections), len(b), float64(len(b))/float64(max(s.Len(), 1)))
 	return nil
 }
+
+func readInfo(b []byte) (snapshot.Info, error) {
+	return snapshot.ReadInfo(b, snapshot.DefaultLimits())
+}

@@ -2,6 +2,8 @@
 // evaluation and benchmark tools.
 //
 //	aisle demo                 run the demo shop locally
+//	aisle hub serve [flags]    run the hub API
+//	aisle publish [flags]      publish snapshots (hub store, Workers KV)
 //	aisle edge serve [flags]   run a self-hosted edge node
 //	aisle build [flags]        build a snapshot from interaction data
 //	aisle inspect FILE         check a snapshot and print its summary
@@ -46,6 +48,8 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"demo", "run the demo shop locally: hub, one edge per region, and the store", runDemo},
+		{"hub", "run the hub API: snapshots for edges, health, metrics (hub serve -h)", runHub},
+		{"publish", "publish snapshots to the hub's store and to Workers KV", runPublish},
 		{"edge", "run a self-hosted edge node (edge serve -h)", runEdge},
 		{"build", "build a snapshot from interaction data", runBuild},
 		{"inspect", "check a snapshot file and print its summary", runInspect},

@@ -332,3 +332,51 @@ func TestEdgeServe(t *testing.T) {
 		t.Fatalf("exit %d", code)
 	}
 }
+
+func TestPublishAndHubServe(t *testing.T) {
+	seq := writeSequences(t)
+	dir := t.TempDir()
+	snapFile := filepath.Join(dir, "eu.snap")
+	if code, _, errs := runCLI(t, "build", "-sequences", seq, "-out", snapFile, "-region", "eu"); code != exitOK {
+		t.Fatalf("build: %s", errs)
+	}
+	if code, _, errs := runCLI(t, "publish", "-data", dir); code != exitUsage || !strings.Contains(errs, "nothing to do") {
+		t.Fatalf("publish without work: %d %s", code, errs)
+	}
+	code, out, errs := runCLI(t, "publish", "-data", dir, "-file", snapFile)
+	if code != exitOK || !strings.Contains(out, "to eu:") {
+		t.Fatalf("publish: %d %s%s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "publish", "-data", dir, "-kv", "-kv-account", "a", "-kv-namespace", "n"); code != exitError || !strings.Contains(errs, "CLOUDFLARE_API_TOKEN") {
+		t.Fatalf("kv without token: %d %s", code, errs)
+	}
+	t.Setenv("AISLE_EDGE_SECRET", "a-long-edge-secret-value")
+	port := freePorts(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	outb := &syncBuffer{}
+	go func() {
+		done <- run(ctx, []string{"hub", "serve", "-data", dir, "-regions", "eu", "-listen", fmt.Sprintf("127.0.0.1:%d", port)}, outb, io.Discard)
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(outb.String(), "serving on") {
+		if time.Now().After(deadline) {
+			cancel()
+			t.Fatal("hub did not start")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/v1/health", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"ok":true`) {
+		t.Fatalf("hub health %d %s", resp.StatusCode, body)
+	}
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("hub exit %d", code)
+	}
+}

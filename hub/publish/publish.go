@@ -129,6 +129,21 @@ func (s *Store) Get(region, version string) ([]byte, error) {
 	return b, nil
 }
 
+// Size returns the stored size in bytes of one published version.
+func (s *Store) Size(region, version string) (int64, error) {
+	if !regionRE.MatchString(region) || !versionRE.MatchString(version) {
+		return 0, ErrNotFound
+	}
+	fi, err := os.Stat(filepath.Join(s.dir, region, version+".snap"))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("publish: %w", err)
+	}
+	return fi.Size(), nil
+}
+
 // writeAtomic writes b to path through a synced temporary file and a rename.
 func writeAtomic(path string, b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")

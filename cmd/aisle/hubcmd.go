@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/aisle-rec/aisle/hub/publish"
+	"github.com/aisle-rec/aisle/hub/server"
+)
+
+func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "serve" {
+		fmt.Fprintln(stderr, "usage: aisle hub serve -data DIR [-listen ADDR] [flags]\n\nRun \"aisle hub serve -h\" for the flags.")
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+			return nil
+		}
+		return errUsage
+	}
+	fs := newFlagSet("hub serve", "hub serve -data DIR [-listen ADDR] [flags]", stderr)
+	dataDir := fs.String("data", ".aisle/hub", "hub data `DIR` (snapshots/ holds the published snapshots)")
+	listen := fs.String("listen", "127.0.0.1:8081", "`HOST:PORT` to serve on")
+	regions := fs.String("regions", "eu,us", "comma-separated `regions` the hub publishes")
+	if err := fs.parse(args[1:]); err != nil {
+		return err
+	}
+	secret := os.Getenv("AISLE_EDGE_SECRET")
+	if secret == "" {
+		return fs.usageErr("set AISLE_EDGE_SECRET to the secret edges present (at least 16 characters)")
+	}
+	st, err := publish.Open(filepath.Join(*dataDir, "snapshots"))
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+	h, err := server.New(server.Deps{Snapshots: st, EdgeSecret: secret, Regions: splitList(*regions), Logger: logger})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "hub serving on http://%s\n", ln.Addr())
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("publish", "publish -data DIR [-file SNAPSHOT]... [-kv] [flags]", stderr)
+	dataDir := fs.String("data", ".aisle/hub", "hub data `DIR`")
+	var files listFlag
+	fs.Var(&files, "file", "publish this snapshot `FILE` (repeatable; its region comes from its header)")
+	kv := fs.Bool("kv", false, "also write the current snapshot of each region to Workers KV (content key first, pointer last)")
+	regions := fs.String("regions", "eu,us", "with -kv: comma-separated `regions` to publish")
+	account := fs.String("kv-account", os.Getenv("CLOUDFLARE_ACCOUNT_ID"), "Cloudflare account `id` (default $CLOUDFLARE_ACCOUNT_ID)")
+	namespace := fs.String("kv-namespace", os.Getenv("AISLE_KV_NAMESPACE"), "Workers KV namespace `id` (default $AISLE_KV_NAMESPACE)")
+	apiURL := fs.String("kv-api", "", "Cloudflare API base `URL` (default the real API)")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if len(files) == 0 && !*kv {
+		return fs.usageErr("nothing to do: give -file, -kv or both")
+	}
+	st, err := publish.Open(filepath.Join(*dataDir, "snapshots"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		info, err := readInfo(b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		v, err := st.Publish(info.Region, b)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		fmt.Fprintf(stdout, "published %s to %s: %s (%d bytes)\n", f, info.Region, v, len(b))
+	}
+	if !*kv {
+		return nil
+	}
+	pub, err := publish.NewKV(publish.KVConfig{AccountID: *account, NamespaceID: *namespace, Token: os.Getenv("CLOUDFLARE_API_TOKEN"), BaseURL: *apiURL}, &http.Client{Timeout: 2 * time.Minute})
+	if err != nil {
+		return err
+	}
+	for _, region := range splitList(*regions) {
+		v, err := st.Pointer(region)
+		if err != nil {
+			return fmt.Errorf("region %s: nothing published yet (aisle publish -file …): %w", region, err)
+		}
+		b, err := st.Get(region, v)
+		if err != nil {
+			return err
+		}
+		if _, err := pub.Publish(ctx, region, b); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s to Workers KV: %s (%d bytes)\n", region, v, len(b))
+	}
+	return nil
+}
+
+// listFlag collects a repeated flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
