@@ -54,8 +54,8 @@ type HTTPSource struct {
 
 // NewHTTPSource returns a Source for region on the hub at base (an http or
 // https URL, optionally with a path prefix). secret is the edge's shared
-// secret (may be empty for a local hub); doer nil means http.DefaultClient,
-// which must not be used inside Workers. It does no I/O.
+// secret (may be empty for a local hub); doer nil means http.DefaultClient
+// outside Workers (inside, pass a *FetchDoer). It does no I/O.
 func NewHTTPSource(base, region, secret string, doer Doer) (*HTTPSource, error) {
 	u, err := parseBase(base)
 	if err != nil {
@@ -65,7 +65,9 @@ func NewHTTPSource(base, region, secret string, doer Doer) (*HTTPSource, error) 
 		return nil, fmt.Errorf("edge: http source: region: %w", err)
 	}
 	if doer == nil {
-		doer = http.DefaultClient
+		if doer = defaultDoer(); doer == nil {
+			return nil, fmt.Errorf("edge: http source: no Doer given")
+		}
 	}
 	return &HTTPSource{
 		MaxBytes: int64(snapshot.DefaultLimits().MaxTotalBytes),
@@ -130,7 +132,9 @@ func NewHTTPHub(base, secret string, doer Doer) (*HTTPHub, error) {
 		return nil, fmt.Errorf("edge: http hub: %w", err)
 	}
 	if doer == nil {
-		doer = http.DefaultClient
+		if doer = defaultDoer(); doer == nil {
+			return nil, fmt.Errorf("edge: http hub: no Doer given")
+		}
 	}
 	return &HTTPHub{base: u, secret: secret, doer: doer}, nil
 }

@@ -1,0 +1,63 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/aisle-rec/aisle/edge"
+	"github.com/syumai/workers/cloudflare"
+)
+
+func main() { os.Exit(run()) }
+
+// run wires the edge from the Worker's bindings and serves it until the
+// isolate goes away. A configuration error is logged and answered 503 on
+// every route, rather than failing each request's instance start.
+func run() int {
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	h, err := handler(log)
+	if err != nil {
+		log.Error("worker: not configured", "err", err)
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"error":"edge not configured; see the worker's logs"}` + "\n"))
+		})
+	}
+	err = edge.ServeWorkers(h, log)
+	log.Error("worker: cannot serve", "err", err)
+	return 1
+}
+
+// handler builds the edge from the bindings.
+func handler(log *slog.Logger) (http.Handler, error) {
+	ns := cloudflare.GetBinding(kvBindingID)
+	haveKV := !ns.IsUndefined() && !ns.IsNull()
+	s, err := loadSettings(cloudflare.Getenv, haveKV)
+	if err != nil {
+		return nil, err
+	}
+	doer := edge.NewFetchDoer()
+	doer.MaxBytes = maxSnapshotBytes
+	p := platform{log: log, hub: func(base, region, secret string) (*edge.HTTPSource, *edge.HTTPHub, error) {
+		src, err := edge.NewFetchSource(base, region, secret, doer)
+		if err != nil {
+			return nil, nil, err
+		}
+		hub, err := edge.NewFetchHub(base, secret, doer)
+		return src, hub, err
+	}}
+	if haveKV {
+		kv, err := edge.NewKVSource(ns, s.edge.Region)
+		if err != nil {
+			return nil, err
+		}
+		kv.MaxBytes = maxSnapshotBytes
+		p.kv = kv
+	}
+	return newEdge(s, p)
+}

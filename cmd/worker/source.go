@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aisle-rec/aisle/edge"
+)
+
+// namedSource is a Source and the name its errors carry.
+type namedSource struct {
+	name string
+	edge.Source
+}
+
+// fallback is a Source that asks its sources in order and takes the first
+// answer: the Worker's KV namespace first (close, cheap, replicated), then
+// the hub. A snapshot version names the same bytes everywhere, and the edge
+// verifies them, so any source may serve any version.
+type fallback []namedSource
+
+// Pointer returns the first source's pointer that can be read.
+func (f fallback) Pointer(ctx context.Context) (string, error) {
+	var errs []error
+	for _, s := range f {
+		v, err := s.Pointer(ctx)
+		if err == nil {
+			return v, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return "", f.fail(errs)
+}
+
+// Fetch returns version's bytes from the first source that has them.
+func (f fallback) Fetch(ctx context.Context, version string) ([]byte, error) {
+	var errs []error
+	for _, s := range f {
+		b, err := s.Fetch(ctx, version)
+		if err == nil {
+			return b, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, f.fail(errs)
+}
+
+func (f fallback) fail(errs []error) error {
+	if len(errs) == 0 {
+		return errors.New("worker: no snapshot source configured")
+	}
+	return joined(errs)
+}
+
+// joined is every source's error on one line (it ends up in /v1/health),
+// and matches each of them with errors.Is and errors.As.
+type joined []error
+
+func (j joined) Error() string {
+	s := j[0].Error()
+	for _, e := range j[1:] {
+		s += "; " + e.Error()
+	}
+	return s
+}
+
+func (j joined) Unwrap() []error { return j }
