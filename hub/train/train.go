@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/aisle-rec/aisle/shared/rank"
 	"github.com/aisle-rec/aisle/shared/snapshot"
 	"github.com/aisle-rec/aisle/shared/wire"
 )
@@ -75,6 +76,9 @@ type Config struct {
 	TrendingHalfLife int64
 	// TrendingSize is how many items the trending list keeps.
 	TrendingSize int
+	// Segments is the number of visitor segments; 0 picks one per 200
+	// past sessions within [2, 24] (none below 100 sessions).
+	Segments int
 	// Seed makes vectors and clusters reproducible.
 	Seed uint64
 }
@@ -107,6 +111,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train: window %d outside [1, 1000]", c.Window)
 	case c.Backward < 0 || c.DistancePow < 0 || c.SourcePow < 0 || c.TargetPow < 0 || c.TextWeight < 0:
 		return errors.New("train: weights and powers must be non-negative")
+	case c.Segments < 0 || c.Segments > 1024:
+		return fmt.Errorf("train: segments %d outside [0, 1024]", c.Segments)
 	case c.Clusters < 0 || c.Clusters > 65535:
 		return fmt.Errorf("train: clusters %d outside [0, 65535]", c.Clusters)
 	case c.TrendingHalfLife < 0 || c.TrendingSize < 0:
@@ -191,5 +197,12 @@ func Build(cfg Config, in *Input) (*snapshot.Snapshot, error) {
 	s.ClusterLabels = clusterLabels(in.Items, assign, k)
 	// Number items cluster by cluster, most popular first: neighbours then
 	// sit close in number and the snapshot stores them in fewer bytes.
-	return snapshot.Renumber(s, snapshot.ClusterOrder(s))
+	s, err := snapshot.Renumber(s, snapshot.ClusterOrder(s))
+	if err != nil {
+		return nil, err
+	}
+	if seg := buildSegments(cfg, in, s); seg != nil {
+		s.Sections = append(s.Sections, snapshot.Section{Name: rank.SegmentsSection, Data: seg.Marshal()})
+	}
+	return s, nil
 }

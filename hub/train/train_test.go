@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
+	"github.com/aisle-rec/aisle/shared/rank"
 	"github.com/aisle-rec/aisle/shared/snapshot"
 	"github.com/aisle-rec/aisle/shared/wire"
 )
@@ -277,5 +279,58 @@ func TestTokens(t *testing.T) {
 	got := fmt.Sprint(Tokens("Argan Oil &amp; Elixir — 16-Ounce (Pack of 2) Crème"))
 	if got != "[argan oil amp elixir 16 ounce pack of crème]" {
 		t.Fatalf("tokens = %s", got)
+	}
+}
+
+func TestSegments(t *testing.T) {
+	// Two kinds of visitors: toy browsers and book browsers.
+	items := make([]Item, 40)
+	for i := range items {
+		cat := "Toys"
+		if i >= 20 {
+			cat = "Books"
+		}
+		items[i] = Item{ID: fmt.Sprintf("i%d", i), Title: fmt.Sprintf("%s item %d", cat, i), Category: cat}
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	var sessions [][]Interaction
+	for range 400 {
+		base := int32(20 * r.IntN(2))
+		var s []int32
+		for range 3 + r.IntN(4) {
+			s = append(s, base+int32(r.IntN(20)))
+		}
+		sessions = append(sessions, views(s...))
+	}
+	cfg := DefaultConfig()
+	cfg.Dims, cfg.Segments = 8, 2
+	s, err := Build(cfg, &Input{Items: items, Sessions: sessions})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := s.Section(rank.SegmentsSection)
+	if b == nil {
+		t.Fatal("no segments section")
+	}
+	seg, err := rank.UnmarshalSegments(b, s.Len(), s.Dims)
+	if err != nil {
+		t.Fatal(err)
+	}
+	labels := fmt.Sprint(seg.Labels)
+	if len(seg.Labels) != 2 || !strings.Contains(labels, "Toys") || !strings.Contains(labels, "Books") {
+		t.Fatalf("labels %v, want one Toys and one Books segment", seg.Labels)
+	}
+	for c, items := range seg.Items {
+		want := strings.SplitN(seg.Labels[c], " ", 2)[0]
+		for _, it := range items {
+			if s.Items.Categories[it] != want {
+				t.Errorf("segment %q holds %s of %s", seg.Labels[c], s.Items.IDs[it], s.Items.Categories[it])
+			}
+		}
+	}
+	// Too few sessions: no segments.
+	s, _ = Build(cfg, &Input{Items: items, Sessions: sessions[:50]})
+	if s.Section(rank.SegmentsSection) != nil {
+		t.Error("segments from 50 sessions")
 	}
 }

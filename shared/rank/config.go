@@ -31,6 +31,11 @@ type Config struct {
 	// carted items, cosine between the session profile and the item vector,
 	// and (log) popularity.
 	CoVisit, Bought, Vector, Pop float64
+	// Segment weights the items characteristic of the visitor's nearest
+	// segment on for_you while the session holds at most SegmentSession
+	// distinct items; 0 disables segments.
+	Segment        float64
+	SegmentSession int
 	// Trend weights the trending score on personal placements.
 	Trend float64
 	// Repeat weights the session's own (viewed, not bought) items on the
@@ -53,20 +58,22 @@ type Config struct {
 // DefaultConfig returns the tuned defaults.
 func DefaultConfig() Config {
 	return Config{
-		Decay:         0.6,
-		TimeHalfLife:  0,
-		MaxHistory:    30,
-		CoVisit:       1,
-		Bought:        0.1,
-		Vector:        2,
-		Pop:           0.02,
-		Repeat:        2,
-		Trend:         0,
-		ClusterProbe:  2,
-		ClusterTake:   20,
-		TrendingTake:  20,
-		CategoryShare: 0.5,
-		SimilarMix:    0.3,
+		Decay:          0.6,
+		TimeHalfLife:   0,
+		MaxHistory:     30,
+		CoVisit:        1,
+		Bought:         0.1,
+		Vector:         2,
+		Pop:            0.02,
+		Repeat:         2,
+		Trend:          0,
+		Segment:        0.25,
+		SegmentSession: 3,
+		ClusterProbe:   2,
+		ClusterTake:    20,
+		TrendingTake:   20,
+		CategoryShare:  0.5,
+		SimilarMix:     0.3,
 	}
 }
 
@@ -80,10 +87,12 @@ func (c Config) Validate() error {
 		return errors.New("rank: time half-life must be non-negative")
 	case c.MaxHistory < 1 || c.MaxHistory > 200:
 		return fmt.Errorf("rank: max history %d outside [1, 200]", c.MaxHistory)
-	case bad(c.CoVisit) || bad(c.Bought) || bad(c.Vector) || bad(c.Pop) || bad(c.Repeat) || bad(c.Trend) || bad(c.SimilarMix):
+	case bad(c.CoVisit) || bad(c.Bought) || bad(c.Vector) || bad(c.Pop) || bad(c.Repeat) || bad(c.Trend) || bad(c.Segment) || bad(c.SimilarMix):
 		return errors.New("rank: blend weights must be finite and non-negative")
 	case bad(c.CategoryShare) || c.CategoryShare > 1:
 		return fmt.Errorf("rank: category share %v outside [0, 1]", c.CategoryShare)
+	case c.SegmentSession < 0 || c.SegmentSession > 200:
+		return fmt.Errorf("rank: segment session %d outside [0, 200]", c.SegmentSession)
 	case c.ClusterProbe < 0 || c.ClusterTake < 0 || c.TrendingTake < 0:
 		return errors.New("rank: counts must be non-negative")
 	case c.ClusterProbe > 64 || c.ClusterTake > 1000 || c.TrendingTake > 1000:

@@ -31,6 +31,9 @@ type Index struct {
 	clusterOff   []uint32
 	clusterItems []uint32
 
+	// segments, when the snapshot has them, group past sessions.
+	segments *Segments
+
 	// postings maps a title or category token to the items holding it, with
 	// their BM25 term weights in the same positions.
 	postings map[string]posting
@@ -115,11 +118,21 @@ func New(s *snapshot.Snapshot, cfg Config) (*Index, error) {
 	}
 	x.buildClusters()
 	x.buildPostings()
+	if b := s.Section(SegmentsSection); b != nil {
+		seg, err := UnmarshalSegments(b, x.n, x.dims)
+		if err != nil {
+			return nil, err
+		}
+		x.segments = seg
+	}
 	return x, nil
 }
 
 // Snapshot returns the snapshot x ranks from.
 func (x *Index) Snapshot() *snapshot.Snapshot { return x.snap }
+
+// Segments returns the snapshot's visitor segments, or nil.
+func (x *Index) Segments() *Segments { return x.segments }
 
 // Lookup returns the item number of id.
 func (x *Index) Lookup(id string) (uint32, bool) {

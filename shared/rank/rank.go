@@ -16,6 +16,7 @@ const (
 	srcVector
 	srcQuery
 	srcTrending
+	srcSegment
 )
 
 // Item flags, set per request.
@@ -33,6 +34,7 @@ type scratch struct {
 	bought  []float32
 	query   []float32
 	again   []float32
+	segment []float32
 	srcItem []int32
 	srcW    []float32
 	srcKind []uint8
@@ -67,6 +69,7 @@ func newScratch(n, dims int) *scratch {
 		bought:   make([]float32, n),
 		query:    make([]float32, n),
 		again:    make([]float32, n),
+		segment:  make([]float32, n),
 		srcItem:  make([]int32, n),
 		srcW:     make([]float32, n),
 		srcKind:  make([]uint8, n),
@@ -84,7 +87,7 @@ func newScratch(n, dims int) *scratch {
 func (s *scratch) reset() {
 	for _, i := range s.touched {
 		s.flags[i] = 0
-		s.covis[i], s.bought[i], s.query[i], s.again[i] = 0, 0, 0, 0
+		s.covis[i], s.bought[i], s.query[i], s.again[i], s.segment[i] = 0, 0, 0, 0, 0
 		s.srcItem[i], s.srcW[i], s.srcKind[i] = -1, 0, srcNone
 	}
 	s.touched = s.touched[:0]
@@ -146,6 +149,7 @@ func (x *Index) Rank(req *wire.RecommendRequest, resp *wire.RecommendResponse) e
 		x.fromSession(s, 1)
 		x.fromProfile(s)
 		x.again(s)
+		x.fromSegment(s)
 	case wire.Similar:
 		if hasCtx {
 			x.addSource(s, ctx, 1, srcCoVisit)
@@ -297,6 +301,29 @@ func (x *Index) fromSession(s *scratch, mix float32) {
 	}
 }
 
+// fromSegment adds the items characteristic of the segment nearest the
+// profile while the session is short, best first.
+func (x *Index) fromSegment(s *scratch) {
+	seg := x.segments
+	if seg == nil || x.cfg.Segment == 0 || len(s.sess) == 0 || len(s.sess) > x.cfg.SegmentSession {
+		return
+	}
+	best, bestS := -1, float32(math.Inf(-1))
+	for c := range seg.Labels {
+		if d := dot(s.profile, seg.Centroids[c*x.dims:(c+1)*x.dims]); d > bestS {
+			best, bestS = c, d
+		}
+	}
+	if best < 0 {
+		return
+	}
+	items := seg.Items[best]
+	for j, it := range items {
+		s.touch(it)
+		s.segment[it] = 1 - float32(j)/float32(len(items))
+	}
+}
+
 // again makes the session's own items candidates: a visitor often returns
 // to something viewed a moment ago. Items in the cart or bought stay blocked.
 func (x *Index) again(s *scratch) {
@@ -416,6 +443,7 @@ func (x *Index) score(s *scratch, p wire.Placement, personal bool) {
 	}
 	ic, ib, iq, ia := inv(maxC), inv(maxB), inv(maxQ), inv(maxA)
 	wa := float32(x.cfg.Repeat)
+	ws := float32(x.cfg.Segment)
 	wc, wb, wv, wp := float32(x.cfg.CoVisit), float32(x.cfg.Bought), float32(x.cfg.Vector), float32(x.cfg.Pop)
 	wt := float32(x.cfg.Trend)
 	hasProfile := len(s.sess) > 0 || p == wire.Similar
@@ -437,15 +465,18 @@ func (x *Index) score(s *scratch, p wire.Placement, personal bool) {
 		b := float32(s.bought[it] * ib * wb)
 		q := float32(s.query[it] * iq * 2)
 		c += float32(s.again[it] * ia * wa)
+		sg := float32(s.segment[it] * ws)
 		var v float32
 		if hasProfile && wv > 0 {
 			v = float32(x.cosine(s.qprofile, ps, it) * wv)
 		}
 		pop := float32(x.logPop[it]*wp) + float32(x.trend[it]*wt)
-		s.covis[it] = c + b + q + v + pop
+		s.covis[it] = c + b + q + v + pop + sg
 		switch {
 		case q > 0:
 			s.srcKind[it] = srcQuery
+		case sg > c+b && sg > v:
+			s.srcKind[it] = srcSegment
 		case s.srcKind[it] != srcNone && c+b > 0:
 			// Behaviour explains it better than geometry: keep the graph source.
 		case v > 0 && hasProfile:
@@ -599,6 +630,8 @@ func (x *Index) rec(s *scratch, c cand) wire.Rec {
 		}
 	case srcQuery:
 		r.Reason, src = wire.ReasonMatchesQuery, -1
+	case srcSegment:
+		r.Reason, src = wire.ReasonPopularInSegment, -1
 	default:
 		r.Reason, src = wire.ReasonTrending, -1
 	}

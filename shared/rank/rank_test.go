@@ -351,3 +351,45 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestSegmentsForShortSessions(t *testing.T) {
+	x := fixture(t)
+	s := *x.snap
+	seg := &Segments{Dims: 4, Centroids: []float32{1, 0, 0, 0, 0, 1, 0, 0}, Labels: []string{"Toys", "Books"}, Items: [][]uint32{{3, 4}, {9, 8}}}
+	s.Sections = []snapshot.Section{{Name: SegmentsSection, Data: seg.Marshal()}}
+	cfg := DefaultConfig()
+	cfg.Vector, cfg.Segment = 0, 1
+	y, err := New(&s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y.Segments() == nil {
+		t.Fatal("segments not loaded")
+	}
+	r := rank(t, y, wire.RecommendRequest{Placement: wire.ForYou, K: 10, Events: []wire.Event{ev(wire.View, "b2", 1)}})
+	found := false
+	for _, it := range r.Items {
+		if it.ID == "b3" {
+			found = it.Reason == wire.ReasonPopularInSegment && it.Source == ""
+		}
+	}
+	if !found {
+		t.Fatalf("a books visitor is not shown the books segment's item b3: %+v", r.Items)
+	}
+	// A long session no longer leans on the segment.
+	var long []wire.Event
+	for i, id := range []string{"a0", "a1", "a2", "b0"} {
+		long = append(long, ev(wire.View, id, int64(i)))
+	}
+	r = rank(t, y, wire.RecommendRequest{Placement: wire.ForYou, K: 10, Events: long})
+	for _, it := range r.Items {
+		if it.Reason == wire.ReasonPopularInSegment {
+			t.Fatalf("segment reason with a four-item session: %+v", it)
+		}
+	}
+	// A corrupt section is refused when the index is built.
+	s.Sections = []snapshot.Section{{Name: SegmentsSection, Data: []byte{1}}}
+	if _, err := New(&s, cfg); err == nil {
+		t.Fatal("corrupt segments accepted")
+	}
+}
