@@ -80,3 +80,37 @@ func TestKMeansDeterministicAndClamped(t *testing.T) {
 		t.Fatalf("empty input: %d %d", len(c), len(a))
 	}
 }
+
+func TestMiniBatchRecoversBlobs(t *testing.T) {
+	const n, dims, k = 6000, 16, 5
+	v, truth := blobs(n, dims, k, 3)
+	cent, assign := MiniBatch(v, n, dims, k, 256, 100, 11)
+	if len(cent) != k*dims {
+		t.Fatalf("%d centroids", len(cent)/dims)
+	}
+	// Purity: each blob's vectors sit in one cluster, blobs in different ones.
+	m := map[int]map[uint16]int{}
+	for i, c := range assign {
+		if m[truth[i]] == nil {
+			m[truth[i]] = map[uint16]int{}
+		}
+		m[truth[i]][c]++
+	}
+	used := map[uint16]bool{}
+	for blob, cs := range m {
+		best, bestN := uint16(0), 0
+		for c, cnt := range cs {
+			if cnt > bestN {
+				best, bestN = c, cnt
+			}
+		}
+		if float64(bestN) < 0.99*float64(n/k) || used[best] {
+			t.Fatalf("blob %d: clusters %v", blob, cs)
+		}
+		used[best] = true
+	}
+	c2, a2 := MiniBatch(v, n, dims, k, 256, 100, 11)
+	if !slices.Equal(cent, c2) || !slices.Equal(assign, a2) {
+		t.Fatal("same seed, different clusters")
+	}
+}
