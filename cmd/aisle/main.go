@@ -52,6 +52,7 @@ func commands() []command {
 		{"publish", "publish snapshots to the hub's store and to Workers KV", runPublish},
 		{"edge", "run a self-hosted edge node (edge serve -h)", runEdge},
 		{"build", "build a snapshot from interaction data", runBuild},
+		{"ingest", "store a shop's catalog, reviews, FAQ or past events (ingest -h)", runIngest},
 		{"inspect", "check a snapshot file and print its summary", runInspect},
 		{"eval", "measure quality on real data (eval recs -h)", runEval},
 	}
