@@ -6,36 +6,70 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"text/tabwriter"
+	"time"
 
+	"github.com/aisle-rec/aisle/hub/build"
+	"github.com/aisle-rec/aisle/hub/catalog"
 	"github.com/aisle-rec/aisle/hub/eval"
+	"github.com/aisle-rec/aisle/hub/publish"
+	"github.com/aisle-rec/aisle/hub/store"
 	"github.com/aisle-rec/aisle/hub/train"
 	"github.com/aisle-rec/aisle/shared/snapshot"
 	"github.com/aisle-rec/aisle/shared/wire"
 )
 
 func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("build", "build (-sequences FILE [-titles FILE] | -sessions FILE) -out FILE [flags]", stderr)
-	seqs := fs.String("sequences", "", "`FILE` of `user item item …` lines; items count as purchases")
-	titles := fs.String("titles", "", "`FILE` of item titles, asin<TAB>number<TAB>title with a header (with -sequences)")
-	sessions := fs.String("sessions", "", "sessions `FILE`, tab-separated SessionId ItemId Time with a header; items count as views")
-	out := fs.String("out", "", "write the snapshot to `FILE`")
-	shop := fs.String("shop", "default", "shop id stamped in the snapshot")
-	region := fs.String("region", "default", "region stamped in the snapshot")
-	compress := fs.Bool("compress", true, "deflate the snapshot body")
-	cfg := train.DefaultConfig()
-	fs.IntVar(&cfg.Dims, "dims", cfg.Dims, "item vector `dimensions`")
-	fs.IntVar(&cfg.Neighbors, "neighbors", cfg.Neighbors, "co-visitation neighbours kept per item")
+	fs := newFlagSet("build", "build (-db PATH [-shop ID] | -sequences FILE [-titles FILE] | -sessions FILE) (-data DIR | -out FILE) [flags]", stderr)
+	db := fs.String("db", "", "read the shop's catalog and events from the hub store at `PATH` (see aisle ingest)")
+	shop := fs.String("shop", "default", "shop `id`")
+	seqs := fs.String("sequences", "", "or read `FILE` of `user item item …` lines; items count as purchases")
+	titles := fs.String("titles", "", "item titles `FILE`, asin<TAB>number<TAB>title with a header (with -sequences)")
+	sessions := fs.String("sessions", "", "or read sessions `FILE`, tab-separated SessionId ItemId Time with a header; items count as views")
+	dataDir := fs.String("data", "", "publish one snapshot per region into the hub data `DIR` (served by aisle hub serve)")
+	out := fs.String("out", "", "or write one region's snapshot to `FILE`")
+	regions := fs.String("regions", "eu,us", "comma-separated `regions` (with -data; with -out the first one)")
+	compress := fs.Bool("compress", true, "deflate snapshots")
+	budget := fs.Int("max-bytes", snapshot.KVMaxValueBytes, "size `budget` of one region's snapshot")
+	cfg := build.DefaultConfig()
+	fs.IntVar(&cfg.Train.Dims, "dims", cfg.Train.Dims, "item vector `dimensions`")
+	fs.IntVar(&cfg.Train.Neighbors, "neighbors", cfg.Train.Neighbors, "co-visitation neighbours kept per `item`")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
-	if (*seqs == "") == (*sessions == "") {
-		return fs.usageErr("give exactly one of -sequences or -sessions")
+	sources := 0
+	for _, s := range []string{*db, *seqs, *sessions} {
+		if s != "" {
+			sources++
+		}
 	}
-	if *out == "" {
-		return fs.usageErr("-out is required")
+	if sources != 1 {
+		return fs.usageErr("give exactly one of -db, -sequences or -sessions")
 	}
-	in := &train.Input{Shop: *shop, Region: *region}
-	if *seqs != "" {
+	if (*dataDir == "") == (*out == "") {
+		return fs.usageErr("give exactly one of -data or -out")
+	}
+	cfg.Regions = splitList(*regions)
+	if len(cfg.Regions) == 0 {
+		return fs.usageErr("-regions is empty")
+	}
+	cfg.Compress, cfg.MaxBytes = *compress, *budget
+
+	t0 := time.Now()
+	var d *build.Data
+	var err error
+	switch {
+	case *db != "":
+		st, err := store.Open(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		if d, err = build.Load(ctx, st, *shop); err != nil {
+			return err
+		}
+	case *seqs != "":
 		seq, err := eval.LoadSequences(*seqs)
 		if err != nil {
 			return err
@@ -45,47 +79,85 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 				return err
 			}
 		}
-		fill(in, seq.Items, seq.Titles, seq.Seqs, nil, wire.Purchase)
-	} else {
+		d = fileData(seq.Items, seq.Titles, seq.Users, seq.Seqs, nil, wire.Purchase)
+	default:
 		set, err := eval.LoadSessions(*sessions)
 		if err != nil {
 			return err
 		}
-		fill(in, set.Items, nil, set.Sessions, set.Times, wire.View)
+		d = fileData(set.Items, nil, set.IDs, set.Sessions, set.Times, wire.View)
 	}
-	snap, err := train.Build(cfg, in)
+	loaded := time.Since(t0)
+
+	if *out != "" {
+		region := cfg.Regions[0]
+		snap, err := trainBuild(cfg, d, *shop, region)
+		if err != nil {
+			return err
+		}
+		b, err := snapshot.Encode(snap, snapshot.EncodeOptions{Compress: cfg.Compress})
+		if err != nil {
+			return err
+		}
+		if len(b) > cfg.MaxBytes {
+			return fmt.Errorf("snapshot of %d bytes exceeds the budget of %d: lower -neighbors or -dims", len(b), cfg.MaxBytes)
+		}
+		if err := writeFileAtomic(*out, b); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: %d items, %d bytes (%.0f bytes/item), version %s\n", *out, snap.Len(), len(b), float64(len(b))/float64(snap.Len()), snap.Version)
+		return nil
+	}
+	pub, err := publish.Open(filepath.Join(*dataDir, "snapshots"))
 	if err != nil {
 		return err
 	}
-	b, err := snapshot.Encode(snap, snapshot.EncodeOptions{Compress: *compress})
+	cfg.Now = time.Now().UnixMilli()
+	sum, err := build.Run(ctx, d, *shop, cfg, pub, stderr)
 	if err != nil {
 		return err
 	}
-	if err := writeFileAtomic(*out, b); err != nil {
-		return err
+	fmt.Fprintf(stdout, "read %d products, %d sessions, %d events in %s\n", sum.Products, sum.Sessions, sum.Events, loaded.Round(time.Millisecond))
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "region\titems\tclusters\tsegments\tbytes\tbytes/item\ttook\tversion\t")
+	for _, r := range sum.Regions {
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.0f\t%s\t%s\t\n", r.Region, r.Items, r.Clusters, r.Segments, r.Bytes, float64(r.Bytes)/float64(max(r.Items, 1)), r.Took.Round(time.Millisecond), r.Version[:12])
 	}
-	fmt.Fprintf(stdout, "%s: %d items, %d bytes (%.0f bytes/item), version %s\n", *out, snap.Len(), len(b), float64(len(b))/float64(snap.Len()), snap.Version)
+	tw.Flush()
+	fmt.Fprintf(stdout, "published to %s in %s\n", *dataDir, time.Since(t0).Round(time.Millisecond))
 	return nil
 }
 
-func fill(in *train.Input, items, titles []string, seqs [][]int32, times [][]int64, typ wire.EventType) {
-	in.Items = make([]train.Item, len(items))
+func trainBuild(cfg build.Config, d *build.Data, shop, region string) (*snapshot.Snapshot, error) {
+	return train.Build(cfg.Train, build.Input(d, shop, region, time.Now().UnixMilli()))
+}
+
+// fileData turns evaluation-format files into build data.
+func fileData(items, titles, sessionIDs []string, seqs [][]int32, times [][]int64, typ wire.EventType) *build.Data {
+	d := &build.Data{Products: make([]catalog.Product, len(items))}
 	for i, id := range items {
-		in.Items[i] = train.Item{ID: id, InStock: true}
+		d.Products[i] = catalog.Product{ID: id}
 		if i < len(titles) {
-			in.Items[i].Title = titles[i]
+			d.Products[i].Title = titles[i]
 		}
 	}
-	in.Sessions = make([][]train.Interaction, len(seqs))
+	d.Sessions = make([][]store.Event, len(seqs))
 	for i, s := range seqs {
-		in.Sessions[i] = make([]train.Interaction, len(s))
+		evs := make([]store.Event, len(s))
 		for j, it := range s {
-			in.Sessions[i][j] = train.Interaction{Item: it, Type: typ}
+			evs[j] = store.Event{Seq: int64(j + 1), Type: typ, Item: items[it]}
+			if i < len(sessionIDs) {
+				evs[j].Session = sessionIDs[i]
+			} else {
+				evs[j].Session = strconv.Itoa(i)
+			}
 			if times != nil {
-				in.Sessions[i][j].Time = times[i][j]
+				evs[j].Time = times[i][j]
 			}
 		}
+		d.Sessions[i] = evs
 	}
+	return d
 }
 
 // writeFileAtomic writes b to path through a temporary file and a rename,
@@ -134,4 +206,26 @@ func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 func readInfo(b []byte) (snapshot.Info, error) {
 	return snapshot.ReadInfo(b, snapshot.DefaultLimits())
+}
+
+// fill fills in from evaluation-format data: one item per id (with its
+// title where known), one session per sequence, every event of type typ.
+func fill(in *train.Input, items, titles []string, seqs [][]int32, times [][]int64, typ wire.EventType) {
+	in.Items = make([]train.Item, len(items))
+	for i, id := range items {
+		in.Items[i] = train.Item{ID: id, InStock: true}
+		if i < len(titles) {
+			in.Items[i].Title = titles[i]
+		}
+	}
+	in.Sessions = make([][]train.Interaction, len(seqs))
+	for i, s := range seqs {
+		in.Sessions[i] = make([]train.Interaction, len(s))
+		for j, it := range s {
+			in.Sessions[i][j] = train.Interaction{Item: it, Type: typ}
+			if times != nil {
+				in.Sessions[i][j].Time = times[i][j]
+			}
+		}
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/aisle-rec/aisle/hub/publish"
 	"github.com/aisle-rec/aisle/shared/snapshot"
 	"github.com/aisle-rec/aisle/shared/wire"
+	"github.com/aisle-rec/aisle/web"
 )
 
 func runCLI(t *testing.T, args ...string) (int, string, string) {
@@ -44,7 +45,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{[]string{"eval", "recs", "-bogus"}, exitUsage, "flag provided but not defined"},
 		{[]string{"eval", "recs", "-sequences", "x", "-split", "train"}, exitError, `-split "train"`},
 		{[]string{"eval", "recs", "-sequences", "/does/not/exist"}, exitError, "no such file"},
-		{[]string{"build", "-out", "x"}, exitUsage, "give exactly one of -sequences or -sessions"},
+		{[]string{"build", "-out", "x"}, exitUsage, "give exactly one of -db, -sequences or -sessions"},
 		{[]string{"inspect"}, exitUsage, "want one snapshot file"},
 		{[]string{"demo", "-addr", "nonsense"}, exitUsage, "-addr"},
 		{[]string{"demo", "-engine", "gpu", "-data", "/tmp/x"}, exitUsage, "unknown engine"},
@@ -128,7 +129,7 @@ func TestEvalRecsEndToEnd(t *testing.T) {
 func TestBuildAndInspect(t *testing.T) {
 	seq := writeSequences(t)
 	snap := filepath.Join(t.TempDir(), "x.snap")
-	code, out, errs := runCLI(t, "build", "-sequences", seq, "-out", snap, "-region", "eu")
+	code, out, errs := runCLI(t, "build", "-sequences", seq, "-out", snap, "-regions", "eu")
 	if code != exitOK || !strings.Contains(out, "40 items") {
 		t.Fatalf("build: exit %d\n%s%s", code, out, errs)
 	}
@@ -337,7 +338,7 @@ func TestPublishAndHubServe(t *testing.T) {
 	seq := writeSequences(t)
 	dir := t.TempDir()
 	snapFile := filepath.Join(dir, "eu.snap")
-	if code, _, errs := runCLI(t, "build", "-sequences", seq, "-out", snapFile, "-region", "eu"); code != exitOK {
+	if code, _, errs := runCLI(t, "build", "-sequences", seq, "-out", snapFile, "-regions", "eu"); code != exitOK {
 		t.Fatalf("build: %s", errs)
 	}
 	if code, _, errs := runCLI(t, "publish", "-data", dir); code != exitUsage || !strings.Contains(errs, "nothing to do") {
@@ -378,5 +379,58 @@ func TestPublishAndHubServe(t *testing.T) {
 	cancel()
 	if code := <-done; code != exitOK {
 		t.Fatalf("hub exit %d", code)
+	}
+}
+
+// TestBuildFromStore runs the hub pipeline: ingest the demo shop and some
+// sessions into the store, build every region from it, publish.
+func TestBuildFromStore(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "hub.db")
+	cat := filepath.Join(dir, "catalog.jsonl")
+	raw, _ := io.ReadAll(web.DemoCatalog())
+	os.WriteFile(cat, raw, 0o644)
+	if code, _, errs := runCLI(t, "ingest", "-db", db, "-shop", "toys", "catalog", cat); code != exitOK {
+		t.Fatalf("ingest catalog: %s", errs)
+	}
+	var ids []string
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n")[:30] {
+		var p struct{ ID string }
+		json.Unmarshal([]byte(line), &p)
+		ids = append(ids, p.ID)
+	}
+	var ev strings.Builder
+	for s := range 120 {
+		for j := range 4 {
+			fmt.Fprintf(&ev, `{"session":"s%d","type":"view","item":%q,"time":%d}`+"\n", s, ids[(s+j)%len(ids)], 1000*(j+1))
+		}
+	}
+	evf := filepath.Join(dir, "events.jsonl")
+	os.WriteFile(evf, []byte(ev.String()), 0o644)
+	if code, _, errs := runCLI(t, "ingest", "-db", db, "-shop", "toys", "events", evf); code != exitOK {
+		t.Fatalf("ingest events: %s", errs)
+	}
+	hubDir := filepath.Join(dir, "hub")
+	code, out, errs := runCLI(t, "build", "-db", db, "-shop", "toys", "-data", hubDir, "-regions", "eu,us")
+	if code != exitOK || !strings.Contains(out, "read 863 products, 120 sessions, 480 events") {
+		t.Fatalf("build: %d\n%s%s", code, out, errs)
+	}
+	st, err := publish.Open(filepath.Join(hubDir, "snapshots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, region := range []string{"eu", "us"} {
+		v, err := st.Pointer(region)
+		if err != nil {
+			t.Fatalf("%s not published: %v", region, err)
+		}
+		b, _ := st.Get(region, v)
+		s, err := snapshot.Decode(b, snapshot.DefaultLimits())
+		if err != nil || s.Region != region || s.Len() != 863 || len(s.CoVisit.Nbr) == 0 {
+			t.Fatalf("%s: %v items %d edges %d", region, err, s.Len(), len(s.CoVisit.Nbr))
+		}
+	}
+	if code, _, errs = runCLI(t, "build", "-db", db, "-shop", "toys", "-data", hubDir, "-max-bytes", "1000"); code != exitError || !strings.Contains(errs, "exceeds the budget") {
+		t.Fatalf("over budget: %d %s", code, errs)
 	}
 }
