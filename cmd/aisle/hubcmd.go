@@ -13,8 +13,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aisle-rec/aisle/hub/ingest"
 	"github.com/aisle-rec/aisle/hub/publish"
 	"github.com/aisle-rec/aisle/hub/server"
+	"github.com/aisle-rec/aisle/hub/store"
 )
 
 func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -29,6 +31,7 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dataDir := fs.String("data", ".aisle/hub", "hub data `DIR` (snapshots/ holds the published snapshots)")
 	listen := fs.String("listen", "127.0.0.1:8081", "`HOST:PORT` to serve on")
 	regions := fs.String("regions", "eu,us", "comma-separated `regions` the hub publishes")
+	db := fs.String("db", "", "hub store `PATH`: serves the admin API POST /v1/admin/{shop}/{catalog,reviews,faq,events} (tokens: aisle ingest token)")
 	if err := fs.parse(args[1:]); err != nil {
 		return err
 	}
@@ -41,7 +44,16 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	h, err := server.New(server.Deps{Snapshots: st, EdgeSecret: secret, Regions: splitList(*regions), Logger: logger})
+	deps := server.Deps{Snapshots: st, EdgeSecret: secret, Regions: splitList(*regions), Logger: logger}
+	if *db != "" {
+		shops, err := store.Open(ctx, *db)
+		if err != nil {
+			return err
+		}
+		defer shops.Close()
+		deps.Admin = ingest.AdminHandler(shops, logger)
+	}
+	h, err := server.New(deps)
 	if err != nil {
 		return err
 	}

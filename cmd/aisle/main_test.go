@@ -351,13 +351,19 @@ func TestPublishAndHubServe(t *testing.T) {
 	if code, _, errs := runCLI(t, "publish", "-data", dir, "-kv", "-kv-account", "a", "-kv-namespace", "n"); code != exitError || !strings.Contains(errs, "CLOUDFLARE_API_TOKEN") {
 		t.Fatalf("kv without token: %d %s", code, errs)
 	}
+	db := filepath.Join(dir, "hub.db")
+	code, token, errs := runCLI(t, "ingest", "-db", db, "-shop", "toys", "token")
+	token = strings.TrimSpace(token)
+	if code != exitOK || len(token) < 20 {
+		t.Fatalf("token: %d %q %s", code, token, errs)
+	}
 	t.Setenv("AISLE_EDGE_SECRET", "a-long-edge-secret-value")
 	port := freePorts(t, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	outb := &syncBuffer{}
 	go func() {
-		done <- run(ctx, []string{"hub", "serve", "-data", dir, "-regions", "eu", "-listen", fmt.Sprintf("127.0.0.1:%d", port)}, outb, io.Discard)
+		done <- run(ctx, []string{"hub", "serve", "-data", dir, "-db", db, "-regions", "eu", "-listen", fmt.Sprintf("127.0.0.1:%d", port)}, outb, io.Discard)
 	}()
 	deadline := time.Now().Add(20 * time.Second)
 	for !strings.Contains(outb.String(), "serving on") {
@@ -375,6 +381,26 @@ func TestPublishAndHubServe(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || !strings.Contains(string(body), `"ok":true`) {
 		t.Fatalf("hub health %d %s", resp.StatusCode, body)
+	}
+	// The admin API takes the shop's catalog with its token only.
+	admin := fmt.Sprintf("http://127.0.0.1:%d/v1/admin/toys/catalog", port)
+	for _, tc := range []struct {
+		auth string
+		code int
+	}{{"", 401}, {"Bearer wrong-token-wrong-token", 401}, {"Bearer " + token, 200}} {
+		req, _ := http.NewRequest(http.MethodPost, admin, strings.NewReader(`{"id":"k1","title":"Red kite","price":4.5,"currency":"GBP"}`+"\n"))
+		if tc.auth != "" {
+			req.Header.Set("Authorization", tc.auth)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Fatalf("admin with %q: %d %s, want %d", tc.auth, resp.StatusCode, b, tc.code)
+		}
 	}
 	cancel()
 	if code := <-done; code != exitOK {
