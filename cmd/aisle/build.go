@@ -102,7 +102,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if len(b) > cfg.MaxBytes {
 			return fmt.Errorf("snapshot of %d bytes exceeds the budget of %d: lower -neighbors or -dims", len(b), cfg.MaxBytes)
 		}
-		if err := writeFileAtomic(*out, b); err != nil {
+		if err := publish.WriteFileAtomic(*out, b); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "%s: %d items, %d bytes (%.0f bytes/item), version %s\n", *out, snap.Len(), len(b), float64(len(b))/float64(snap.Len()), snap.Version)
@@ -158,28 +158,6 @@ func fileData(items, titles, sessionIDs []string, seqs [][]int32, times [][]int6
 		d.Sessions[i] = evs
 	}
 	return d
-}
-
-// writeFileAtomic writes b to path through a temporary file and a rename,
-// so a reader never sees a half-written file.
-func writeFileAtomic(path string, b []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
 
 func runInspect(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -259,7 +259,7 @@ func buildDemo(dir string, rebuild bool, stdout, stderr io.Writer) (*publish.Sto
 	}
 	bar.Done()
 	b, _ := json.MarshalIndent(want, "", "  ")
-	if err := writeFileAtomic(mpath, b); err != nil {
+	if err := publish.WriteFileAtomic(mpath, b); err != nil {
 		return nil, err
 	}
 	fmt.Fprintf(stdout, "built the demo index: %d products, %d regions, in %s\n", len(products), len(demoRegions), dir)

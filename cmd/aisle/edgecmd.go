@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -83,21 +82,8 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		// snapshot arrives.
 		logger.Warn("no snapshot yet", "err", err)
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "edge %s (engine %s) serving on http://%s\n", *region, *engine, ln.Addr())
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shut); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return serve(ctx, ln, e)
 }
 
 func defaultCacheDir() string {

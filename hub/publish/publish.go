@@ -81,11 +81,11 @@ func (s *Store) Publish(region string, b []byte) (string, error) {
 	}
 	content := filepath.Join(rdir, snap.Version+".snap")
 	if _, err := os.Stat(content); err != nil {
-		if err := writeAtomic(content, b); err != nil {
+		if err := WriteFileAtomic(content, b); err != nil {
 			return "", fmt.Errorf("publish: %w", err)
 		}
 	}
-	if err := writeAtomic(filepath.Join(rdir, "POINTER"), []byte(snap.Version+"\n")); err != nil {
+	if err := WriteFileAtomic(filepath.Join(rdir, "POINTER"), []byte(snap.Version+"\n")); err != nil {
 		return "", fmt.Errorf("publish: %w", err)
 	}
 	return snap.Version, nil
@@ -144,8 +144,9 @@ func (s *Store) Size(region, version string) (int64, error) {
 	return fi.Size(), nil
 }
 
-// writeAtomic writes b to path through a synced temporary file and a rename.
-func writeAtomic(path string, b []byte) error {
+// WriteFileAtomic writes b to path through a synced temporary file and a
+// rename, so a reader sees the old file or the new one, never a part.
+func WriteFileAtomic(path string, b []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
 	if err != nil {
 		return err
