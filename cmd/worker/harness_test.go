@@ -4,12 +4,12 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -18,12 +18,12 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aisle-rec/aisle/cmd/internal/workerd"
 	"github.com/aisle-rec/aisle/edge"
 	"github.com/aisle-rec/aisle/hub/publish"
 	"github.com/aisle-rec/aisle/shared/rank"
@@ -46,7 +46,7 @@ const (
 // root is the repository root (tests run in cmd/worker).
 func root(t testing.TB) string {
 	t.Helper()
-	r, err := filepath.Abs(filepath.Join("..", ".."))
+	r, err := workerd.Root(".")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,16 +61,12 @@ func workerdBinary(t testing.TB) string {
 	if testing.Short() && !require {
 		t.Skip("workerd tests build the Worker and start workerd; skipped in -short mode")
 	}
-	p := filepath.Join(root(t), "node_modules", "@cloudflare", "workerd-linux-64", "bin", "workerd")
-	if _, err := os.Stat(p); err != nil {
-		if lp, lerr := exec.LookPath("workerd"); lerr == nil {
-			return lp
-		}
-		msg := "workerd is not installed: run `npm ci` at the repository root (it installs wrangler 4.86.0 and its workerd)"
+	p, err := workerd.Binary(root(t))
+	if err != nil {
 		if require {
-			t.Fatal(msg + " (AISLE_REQUIRE_WORKERD=1)")
+			t.Fatal(err.Error() + " (AISLE_REQUIRE_WORKERD=1)")
 		}
-		t.Skip(msg)
+		t.Skip(err)
 	}
 	return p
 }
@@ -106,7 +102,7 @@ func crashWorker(t testing.TB) string {
 		if crashErr = os.MkdirAll(crashDir, 0o755); crashErr != nil {
 			return
 		}
-		for _, f := range []string{"entry.mjs", "wasm_exec.js"} {
+		for _, f := range []string{workerd.EntryModule, workerd.GoSupport} {
 			b, err := os.ReadFile(filepath.Join(w, f))
 			if err == nil {
 				err = os.WriteFile(filepath.Join(crashDir, f), b, 0o644)
@@ -116,7 +112,7 @@ func crashWorker(t testing.TB) string {
 				return
 			}
 		}
-		cmd := exec.Command("go", "build", "-o", filepath.Join(crashDir, "app.wasm"), "./testdata/crashworker")
+		cmd := exec.Command("go", "build", "-o", filepath.Join(crashDir, workerd.Module), "./testdata/crashworker")
 		cmd.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			crashErr = fmt.Errorf("build crashworker: %v\n%s", err, out)
@@ -129,8 +125,8 @@ func crashWorker(t testing.TB) string {
 }
 
 // worker builds the Worker once per test binary, with build.sh, the script
-// wrangler.toml runs, and returns the directory holding app.wasm,
-// wasm_exec.js and entry.mjs.
+// wrangler.toml runs (workerd.Build), and returns the directory holding
+// app.wasm, wasm_exec.js and entry.mjs.
 func worker(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
@@ -138,12 +134,7 @@ func worker(t testing.TB) string {
 		if buildErr != nil {
 			return
 		}
-		cmd := exec.Command("sh", filepath.Join(root(t), "cmd", "worker", "build.sh"), buildDir)
-		cmd.Dir = root(t)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("build.sh: %v\n%s", err, out)
-		}
+		buildErr = workerd.Build(context.Background(), root(t), buildDir)
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
@@ -306,31 +297,12 @@ func (kv *fakeKV) count(key string) int {
 	return kv.gets[key]
 }
 
-// workerd is a running workerd serving the Worker.
-type workerd struct {
+// workerdRun is a running workerd serving the Worker.
+type workerdRun struct {
+	*workerd.Process
 	url     string
-	cmd     *exec.Cmd
-	out     *syncBuffer
-	exited  chan struct{}
 	started time.Time
 	ready   time.Time // when its socket first accepted a connection
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // workerdOpts configures one workerd.
@@ -340,131 +312,32 @@ type workerdOpts struct {
 	kv    string            // fake KV base URL; "" binds no SNAPSHOTS
 }
 
-// startWorkerd writes a workerd config for the built Worker and starts it
-// on a free loopback port. It returns once the port accepts connections
-// (the Go program starts with the first request). workerd is killed in
+// startWorkerd starts workerd serving the built Worker on a free loopback
+// port (workerd.Start). It returns once the port accepts connections (the
+// Go program starts with the first request). workerd is killed in
 // t.Cleanup.
-func startWorkerd(t *testing.T, o workerdOpts) *workerd {
+func startWorkerd(t *testing.T, o workerdOpts) *workerdRun {
 	t.Helper()
-	bin := workerdBinary(t)
-	build := o.build
-	if build == "" {
-		build = worker(t)
+	cfg := workerd.DefaultConfig()
+	cfg.Binary = workerdBinary(t)
+	cfg.Build = o.build
+	if cfg.Build == "" {
+		cfg.Build = worker(t)
 	}
-	dir := t.TempDir()
-	for _, f := range []string{"entry.mjs", "wasm_exec.js", "app.wasm"} {
-		b, err := os.ReadFile(filepath.Join(build, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var lastErr error
-	for range 3 { // a free port can be taken between probing and binding
-		w, err := tryWorkerd(t, bin, dir, o)
-		if err == nil {
-			return w
-		}
-		lastErr = err
-	}
-	t.Fatal(lastErr)
-	return nil
-}
-
-func tryWorkerd(t *testing.T, bin, dir string, o workerdOpts) (*workerd, error) {
-	port := freePort(t)
-	var services, bindings strings.Builder
-	services.WriteString(`    (name = "aisle", worker = .aisle),
-    (name = "internet", network = (allow = ["public", "private", "local"])),
-`)
-	names := slices.Sorted(func(yield func(string) bool) {
-		for k := range o.vars {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	for _, k := range names {
-		fmt.Fprintf(&bindings, "    (name = %s, text = %s),\n", strconv.Quote(k), strconv.Quote(o.vars[k]))
-	}
-	if o.kv != "" {
-		u, err := url.Parse(o.kv)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(&services, "    (name = \"kv\", external = (address = %s, http = ())),\n", strconv.Quote(u.Host))
-		bindings.WriteString("    (name = \"SNAPSHOTS\", kvNamespace = \"kv\"),\n")
-	}
-	config := fmt.Sprintf(`using Workerd = import "/workerd/workerd.capnp";
-
-const config :Workerd.Config = (
-  services = [
-%s  ],
-  sockets = [(name = "http", address = "127.0.0.1:%d", http = (), service = "aisle")],
-);
-
-const aisle :Workerd.Worker = (
-  modules = [
-    (name = "entry.mjs", esModule = embed "entry.mjs"),
-    (name = "wasm_exec.js", esModule = embed "wasm_exec.js"),
-    (name = "app.wasm", wasm = embed "app.wasm"),
-  ],
-  compatibilityDate = "2026-04-01",
-  globalOutbound = "internet",
-  bindings = [
-%s  ],
-);
-`, services.String(), port, bindings.String())
-	cfg := filepath.Join(dir, "config.capnp")
-	if err := os.WriteFile(cfg, []byte(config), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	w := &workerd{url: fmt.Sprintf("http://127.0.0.1:%d", port), out: &syncBuffer{}, exited: make(chan struct{})}
-	w.cmd = exec.Command(bin, "serve", cfg)
-	w.cmd.Dir = dir
-	w.cmd.Stdout, w.cmd.Stderr = w.out, w.out
-	w.started = time.Now()
-	if err := w.cmd.Start(); err != nil {
-		t.Fatalf("start workerd: %v", err)
-	}
-	go func() { w.cmd.Wait(); close(w.exited) }()
-	t.Cleanup(func() {
-		w.cmd.Process.Kill()
-		<-w.exited
-		if t.Failed() || os.Getenv("AISLE_WORKERD_LOG") == "1" {
-			t.Logf("workerd output:\n%s", w.out.String())
-		}
-	})
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		select {
-		case <-w.exited:
-			return nil, fmt.Errorf("workerd exited before listening: %s", w.out.String())
-		default:
-		}
-		c, err := net.DialTimeout("tcp", strings.TrimPrefix(w.url, "http://"), time.Second)
-		if err == nil {
-			c.Close()
-			w.ready = time.Now()
-			return w, nil
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("workerd did not listen within 60 s:\n%s", w.out.String())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	cfg.Vars, cfg.KV = o.vars, o.kv
+	p, err := workerd.Start(t.Context(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	t.Cleanup(func() {
+		if err := p.Stop(); err != nil {
+			t.Error(err)
+		}
+		if t.Failed() || os.Getenv("AISLE_WORKERD_LOG") == "1" {
+			t.Logf("workerd output:\n%s", p.Output())
+		}
+	})
+	return &workerdRun{Process: p, url: p.URL, started: p.Started, ready: p.Listening}
 }
 
 var client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
@@ -494,20 +367,16 @@ func call(t testing.TB, method, u string, body []byte, hdr map[string]string) (i
 	return resp.StatusCode, resp.Header, b
 }
 
-func (w *workerd) health(t testing.TB) edge.Health {
+func (w *workerdRun) health(t testing.TB) edge.Health {
 	t.Helper()
-	code, _, b := call(t, http.MethodGet, w.url+"/v1/health", nil, nil)
-	if code != http.StatusOK {
-		t.Fatalf("health: %d %s", code, b)
-	}
-	var h edge.Health
-	if err := json.Unmarshal(b, &h); err != nil {
-		t.Fatalf("health: %v: %s", err, b)
+	h, err := w.Health(context.Background(), client)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return h
 }
 
-func (w *workerd) recommend(t testing.TB, req []byte) (int, []byte) {
+func (w *workerdRun) recommend(t testing.TB, req []byte) (int, []byte) {
 	t.Helper()
 	code, _, b := call(t, http.MethodPost, w.url+"/v1/recommend", req, nil)
 	return code, b
@@ -515,7 +384,7 @@ func (w *workerd) recommend(t testing.TB, req []byte) (int, []byte) {
 
 // waitFor sends a recommend request (which runs a due refresh) and reads
 // health until ok accepts it, for up to 15 s.
-func (w *workerd) waitFor(t testing.TB, req []byte, what string, ok func(edge.Health) bool) edge.Health {
+func (w *workerdRun) waitFor(t testing.TB, req []byte, what string, ok func(edge.Health) bool) edge.Health {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for {

@@ -4,14 +4,11 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -20,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aisle-rec/aisle/cmd/internal/workerd"
 	"github.com/aisle-rec/aisle/edge"
 	"github.com/aisle-rec/aisle/shared/wire"
 )
@@ -45,17 +43,13 @@ func TestWorkerSize(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the Worker; skipped in -short mode")
 	}
-	b, err := os.ReadFile(filepath.Join(worker(t), "app.wasm"))
+	raw, gz, err := workerd.ModuleSize(worker(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	zw.Write(b)
-	zw.Close()
-	t.Logf("app.wasm: %d bytes raw (%.2f MiB), %d bytes gzip (%.2f MiB)", len(b), float64(len(b))/(1<<20), gz.Len(), float64(gz.Len())/(1<<20))
-	if gz.Len() > maxWasmGzip {
-		t.Fatalf("app.wasm is %d bytes gzip, over the budget of %d: look for a new dependency (net/http's client, text/template, ...)", gz.Len(), maxWasmGzip)
+	t.Logf("app.wasm: %d bytes raw (%.2f MiB), %d bytes gzip (%.2f MiB)", raw, float64(raw)/(1<<20), gz, float64(gz)/(1<<20))
+	if gz > maxWasmGzip {
+		t.Fatalf("app.wasm is %d bytes gzip, over the budget of %d: look for a new dependency (net/http's client, text/template, ...)", gz, maxWasmGzip)
 	}
 }
 
@@ -380,14 +374,14 @@ func TestWorkerdMisconfigured(t *testing.T) {
 	}
 	// The configuration error is logged once, naming the binding.
 	deadline := time.Now().Add(5 * time.Second)
-	for !strings.Contains(w.out.String(), "REGION is not set") {
+	for !strings.Contains(w.Output(), "REGION is not set") {
 		if time.Now().After(deadline) {
-			t.Logf("workerd output does not show the configuration error (console output may be off): %s", w.out.String())
+			t.Logf("workerd output does not show the configuration error (console output may be off): %s", w.Output())
 			break
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	if strings.Contains(w.out.String(), testSecret) {
+	if strings.Contains(w.Output(), testSecret) {
 		t.Fatal("the secret appears in the Worker's logs")
 	}
 }
