@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unicode/utf8"
 
 	"github.com/aisle-rec/aisle/shared/rank"
 	"github.com/aisle-rec/aisle/shared/snapshot"
@@ -168,7 +169,13 @@ func Build(cfg Config, in *Input) (*snapshot.Snapshot, error) {
 	it.Prices = make([]float32, n)
 	it.InStock = make([]bool, n)
 	for i, x := range in.Items {
-		it.IDs[i], it.Titles[i], it.Categories[i] = x.ID, x.Title, x.Category
+		if x.ID == "" || len(x.ID) > wire.MaxString {
+			return nil, fmt.Errorf("train: item %d: id of %d bytes, want 1 to %d", i, len(x.ID), wire.MaxString)
+		}
+		// Titles and categories travel in every answer, where the wire
+		// contract allows wire.MaxString bytes: cut longer ones (the full
+		// text still shapes the item's vector).
+		it.IDs[i], it.Titles[i], it.Categories[i] = x.ID, clip(x.Title), clip(x.Category)
 		it.Prices[i], it.InStock[i] = x.Price, x.InStock
 	}
 
@@ -205,4 +212,18 @@ func Build(cfg Config, in *Input) (*snapshot.Snapshot, error) {
 		s.Sections = append(s.Sections, snapshot.Section{Name: rank.SegmentsSection, Data: seg.Marshal()})
 	}
 	return s, nil
+}
+
+// clip shortens s to at most wire.MaxString bytes at a character boundary,
+// ending it with "…" when it cuts.
+func clip(s string) string {
+	if len(s) <= wire.MaxString {
+		return s
+	}
+	const ellipsis = "…"
+	cut := wire.MaxString - len(ellipsis)
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + ellipsis
 }

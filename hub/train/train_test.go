@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/aisle-rec/aisle/shared/rank"
 	"github.com/aisle-rec/aisle/shared/snapshot"
@@ -332,5 +333,24 @@ func TestSegments(t *testing.T) {
 	s, _ = Build(cfg, &Input{Items: items, Sessions: sessions[:50]})
 	if s.Section(rank.SegmentsSection) != nil {
 		t.Error("segments from 50 sessions")
+	}
+}
+
+func TestLongTitlesAreClipped(t *testing.T) {
+	long := strings.Repeat("é", 400) // 800 bytes
+	items := []Item{{ID: "i0", Title: long, Category: "Toys"}, {ID: "i1", Title: "short"}}
+	s, err := Build(DefaultConfig(), &Input{Items: items})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := s.Items.Titles[num(s, 0)]
+	if len(got) > wire.MaxString || !strings.HasSuffix(got, "…") || !utf8.ValidString(got) || !strings.HasPrefix(long, strings.TrimSuffix(got, "…")) {
+		t.Fatalf("clipped title %d bytes %q…", len(got), got[:20])
+	}
+	if s.Items.Titles[num(s, 1)] != "short" {
+		t.Fatal("short title changed")
+	}
+	if _, err := Build(DefaultConfig(), &Input{Items: []Item{{ID: strings.Repeat("x", wire.MaxString+1)}}}); err == nil {
+		t.Fatal("an id no request can name was accepted")
 	}
 }

@@ -3,6 +3,7 @@ package rank
 import (
 	"cmp"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aisle-rec/aisle/shared/snapshot"
+	"github.com/aisle-rec/aisle/shared/wire"
 )
 
 // Index is a snapshot prepared for ranking: item lookup by id, cluster
@@ -86,6 +88,15 @@ func New(s *snapshot.Snapshot, cfg Config) (*Index, error) {
 		return nil, err
 	}
 	x := &Index{snap: s, cfg: cfg, n: s.Len(), dims: s.Dims}
+	// Every answer must pass the wire contract, so every string an answer
+	// can carry must fit it.
+	for i := range x.n {
+		for _, f := range [3]string{s.Items.IDs[i], s.Items.Titles[i], s.Items.Categories[i]} {
+			if len(f) > wire.MaxString {
+				return nil, fmt.Errorf("rank: item %d: a string of %d bytes cannot be answered (wire limit %d); rebuild the snapshot", i, len(f), wire.MaxString)
+			}
+		}
+	}
 	x.ids = make(map[string]uint32, x.n)
 	for i, id := range s.Items.IDs {
 		if _, dup := x.ids[id]; dup {

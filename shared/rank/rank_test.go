@@ -3,6 +3,7 @@ package rank
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -391,5 +392,15 @@ func TestSegmentsForShortSessions(t *testing.T) {
 	s.Sections = []snapshot.Section{{Name: SegmentsSection, Data: []byte{1}}}
 	if _, err := New(&s, cfg); err == nil {
 		t.Fatal("corrupt segments accepted")
+	}
+}
+
+func TestNewRefusesUnanswerableStrings(t *testing.T) {
+	x := fixture(t)
+	s := *x.snap
+	s.Items.Titles = append([]string(nil), s.Items.Titles...)
+	s.Items.Titles[3] = strings.Repeat("x", wire.MaxString+1)
+	if _, err := New(&s, DefaultConfig()); err == nil || !strings.Contains(err.Error(), "wire limit") {
+		t.Fatalf("long title: %v", err)
 	}
 }
