@@ -37,6 +37,11 @@ type Config struct {
 	// SourceTimeout bounds one refresh (pointer, fetch). 0 arms no timer and
 	// relies on the platform, as for HubTimeout.
 	SourceTimeout time.Duration
+	// CollectAfterLoad runs a garbage collection right after a new index
+	// is swapped in, so the fetched snapshot bytes and the previous index
+	// are freed at once. Memory-bound platforms (a Workers isolate has
+	// 128 MB in all, and Wasm memory never shrinks) set it.
+	CollectAfterLoad bool
 	// MaxBodyBytes caps a /v1/recommend body: 1 to wire.MaxBodyBytes. Larger
 	// bodies are refused with 413 before they are read whole.
 	MaxBodyBytes int

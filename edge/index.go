@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"runtime"
 	"time"
 
 	"github.com/aisle-rec/aisle/shared/wire"
@@ -249,6 +250,12 @@ func (e *Edge) refreshLocked(ctx context.Context, now time.Time) (err error) {
 	e.swaps.Add(1)
 	e.refused = nil
 	e.lastErr.Store(nil)
+	if e.cfg.CollectAfterLoad {
+		// The fetched bytes and the previous index are garbage now; free
+		// them before the next request grows the heap further.
+		b = nil
+		runtime.GC()
+	}
 	e.log.Info("edge: index loaded", "region", e.cfg.Region, "version", short(version),
 		"items", r.Items(), "built", r.Built())
 	return nil

@@ -52,6 +52,7 @@ func loadSettings(getenv func(string) string, haveKV bool) (settings, error) {
 	// misbehave in a long-lived Workers instance (see package edge).
 	s.edge.HubTimeout = 0
 	s.edge.SourceTimeout = 0
+	s.edge.CollectAfterLoad = true
 	s.edge.Region = strings.TrimSpace(getenv(envRegion))
 	if s.edge.Region == "" {
 		return s, fmt.Errorf("%s is not set: add it under [vars] in wrangler.toml, e.g. REGION = \"eu-west\"", envRegion)

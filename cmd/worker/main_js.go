@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/debug"
 
 	"github.com/aisle-rec/aisle/edge"
 	"github.com/syumai/workers/cloudflare"
@@ -13,10 +14,17 @@ import (
 
 func main() { os.Exit(run()) }
 
+// memoryLimit is the Go heap's soft limit inside an isolate.
+const memoryLimit = 104 << 20
+
 // run wires the edge from the Worker's bindings and serves it until the
 // isolate goes away. A configuration error is logged and answered 503 on
 // every route, rather than failing each request's instance start.
 func run() int {
+	// An isolate has 128 MB for the JavaScript heap, the Wasm memory and
+	// everything else, and Wasm memory never shrinks: keep the Go heap's
+	// growth under a soft limit so the collector works harder instead.
+	debug.SetMemoryLimit(memoryLimit)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	h, err := handler(log)
 	if err != nil {
