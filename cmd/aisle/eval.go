@@ -204,4 +204,3 @@ func runEvalRecs(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		aisle.Items, aisle.SnapshotBytes, float64(aisle.SnapshotBytes)/float64(max(aisle.Items, 1)))
 	return eval.WriteTable(stdout, ds.name, append([]eval.Result{res}, base...), eval.PublishedResults(ds.name))
 }
-
