@@ -32,6 +32,8 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	regions := fs.String("regions", "eu,us", "comma-separated `regions` (with -data; with -out the first one)")
 	compress := fs.Bool("compress", true, "deflate snapshots")
 	budget := fs.Int("max-bytes", snapshot.KVMaxValueBytes, "size `budget` of one region's snapshot")
+	textModel := fs.Bool("embed", true, "with -data: learn a text model from the shop's behaviour (exported as ONNX, read back through hugot) and place items without behaviour by their text")
+	teacher := fs.String("model", "", "with -data: distil the text model from this Hugging Face ONNX sentence-embedding `DIR` (e.g. an exported all-MiniLM-L6-v2) instead")
 	cfg := build.DefaultConfig()
 	fs.IntVar(&cfg.Train.Dims, "dims", cfg.Train.Dims, "item vector `dimensions`")
 	fs.IntVar(&cfg.Train.Neighbors, "neighbors", cfg.Train.Neighbors, "co-visitation neighbours kept per `item`")
@@ -113,15 +115,20 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	cfg.Now = time.Now().UnixMilli()
+	cfg.Embed, cfg.Teacher, cfg.ModelRoot = *textModel || *teacher != "", *teacher, *dataDir
 	sum, err := build.Run(ctx, d, *shop, cfg, pub, stderr)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "read %d products, %d sessions, %d events in %s\n", sum.Products, sum.Sessions, sum.Events, loaded.Round(time.Millisecond))
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "region\titems\tclusters\tsegments\tbytes\tbytes/item\ttook\tversion\t")
+	fmt.Fprintln(tw, "region\titems\tclusters\tsegments\ttext model\tplaced by text\tbytes\tbytes/item\ttook\tversion\t")
 	for _, r := range sum.Regions {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%.0f\t%s\t%s\t\n", r.Region, r.Items, r.Clusters, r.Segments, r.Bytes, float64(r.Bytes)/float64(max(r.Items, 1)), r.Took.Round(time.Millisecond), r.Version[:12])
+		text := "none"
+		if r.Text.Source != "" {
+			text = fmt.Sprintf("%s, %d words", r.Text.Source, r.Text.Vocab)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%s\t%d\t%d\t%.0f\t%s\t%s\t\n", r.Region, r.Items, r.Clusters, r.Segments, text, r.Text.Cold, r.Bytes, float64(r.Bytes)/float64(max(r.Items, 1)), r.Took.Round(time.Millisecond), r.Version[:12])
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "published to %s in %s\n", *dataDir, time.Since(t0).Round(time.Millisecond))

@@ -32,12 +32,18 @@ type Config struct {
 	MaxBytes int
 	// Now stamps the snapshots and anchors trending, Unix milliseconds.
 	Now int64
+	// Embed gives each snapshot a text model (see embedCold) exported under
+	// ModelRoot; Teacher, when set, is a Hugging Face ONNX sentence-embedding
+	// directory to distil it from.
+	Embed     bool
+	Teacher   string
+	ModelRoot string
 }
 
 // DefaultConfig returns the defaults: two regions, compression on, the KV
 // size limit.
 func DefaultConfig() Config {
-	return Config{Train: train.DefaultConfig(), Regions: []string{"eu", "us"}, Compress: true}
+	return Config{Train: train.DefaultConfig(), Regions: []string{"eu", "us"}, Compress: true, Embed: true}
 }
 
 // Data is what a build reads: the catalog and past sessions.
@@ -74,6 +80,7 @@ type RegionResult struct {
 	Segments int
 	Bytes    int
 	Took     time.Duration
+	Text     EmbedResult
 }
 
 // Summary describes a run.
@@ -114,6 +121,15 @@ func Run(ctx context.Context, d *Data, shop string, cfg Config, pub *publish.Sto
 		if err != nil {
 			return sum, fmt.Errorf("build: region %s: %w", region, err)
 		}
+		var text EmbedResult
+		if cfg.Embed {
+			if cfg.ModelRoot == "" {
+				return sum, fmt.Errorf("build: no directory for the text model")
+			}
+			if text, err = embedCold(ctx, snap, in, cfg.Teacher, modelDir(cfg.ModelRoot, region)); err != nil {
+				return sum, fmt.Errorf("build: region %s: text model: %w", region, err)
+			}
+		}
 		b, err := snapshot.Encode(snap, snapshot.EncodeOptions{Compress: cfg.Compress})
 		if err != nil {
 			return sum, fmt.Errorf("build: region %s: %w", region, err)
@@ -131,7 +147,7 @@ func Run(ctx context.Context, d *Data, shop string, cfg Config, pub *publish.Sto
 				segs = len(sg.Labels)
 			}
 		}
-		sum.Regions = append(sum.Regions, RegionResult{Region: region, Version: v, Items: snap.Len(), Clusters: snap.Clusters(), Segments: segs, Bytes: len(b), Took: time.Since(t0)})
+		sum.Regions = append(sum.Regions, RegionResult{Region: region, Version: v, Items: snap.Len(), Clusters: snap.Clusters(), Segments: segs, Bytes: len(b), Took: time.Since(t0), Text: text})
 		bar.Add(1)
 	}
 	sum.Took = time.Since(start)
