@@ -99,7 +99,7 @@ func BenchmarkScanSynthetic100k(b *testing.B) {
 		sc.reset()
 		x.session(&reqs[i%len(reqs)], sc)
 		h := sc.heap[:0]
-		ps := quantizeProfile(sc, sc.profile)
+		ps := quantizeInto(sc.qprofile, sc.profile)
 		for it := range uint32(x.n) {
 			h = pushTop(h, 10, cand{it, x.cosine(sc.qprofile, ps, it)})
 		}

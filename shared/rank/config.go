@@ -36,6 +36,9 @@ type Config struct {
 	// distinct items; 0 disables segments.
 	Segment        float64
 	SegmentSession int
+	// QueryVector weights the semantic match between a search query,
+	// embedded with the snapshot's text model, and an item.
+	QueryVector float64
 	// Trend weights the trending score on personal placements.
 	Trend float64
 	// Repeat weights the session's own (viewed, not bought) items on the
@@ -68,6 +71,7 @@ func DefaultConfig() Config {
 		Repeat:         2,
 		Trend:          0,
 		Segment:        0.25,
+		QueryVector:    1,
 		SegmentSession: 3,
 		ClusterProbe:   2,
 		ClusterTake:    20,
@@ -87,7 +91,7 @@ func (c Config) Validate() error {
 		return errors.New("rank: time half-life must be non-negative")
 	case c.MaxHistory < 1 || c.MaxHistory > 200:
 		return fmt.Errorf("rank: max history %d outside [1, 200]", c.MaxHistory)
-	case bad(c.CoVisit) || bad(c.Bought) || bad(c.Vector) || bad(c.Pop) || bad(c.Repeat) || bad(c.Trend) || bad(c.Segment) || bad(c.SimilarMix):
+	case bad(c.CoVisit) || bad(c.Bought) || bad(c.Vector) || bad(c.Pop) || bad(c.Repeat) || bad(c.Trend) || bad(c.Segment) || bad(c.QueryVector) || bad(c.SimilarMix):
 		return errors.New("rank: blend weights must be finite and non-negative")
 	case bad(c.CategoryShare) || c.CategoryShare > 1:
 		return fmt.Errorf("rank: category share %v outside [0, 1]", c.CategoryShare)

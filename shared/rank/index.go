@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/aisle-rec/aisle/shared/embed"
 	"github.com/aisle-rec/aisle/shared/snapshot"
 	"github.com/aisle-rec/aisle/shared/wire"
 )
@@ -35,6 +36,9 @@ type Index struct {
 
 	// segments, when the snapshot has them, group past sessions.
 	segments *Segments
+	// text, when the snapshot has it, embeds search queries into the item
+	// space.
+	text *embed.Embedder
 
 	// postings maps a title or category token to the items holding it, with
 	// their BM25 term weights in the same positions.
@@ -129,6 +133,16 @@ func New(s *snapshot.Snapshot, cfg Config) (*Index, error) {
 	}
 	x.buildClusters()
 	x.buildPostings()
+	if b := s.Section(embed.SectionName); b != nil {
+		e, err := embed.Unmarshal(b)
+		if err != nil {
+			return nil, fmt.Errorf("rank: %w", err)
+		}
+		if e.Dims() != x.dims {
+			return nil, fmt.Errorf("rank: the text model has %d dimensions, the items %d", e.Dims(), x.dims)
+		}
+		x.text = e
+	}
 	if b := s.Section(SegmentsSection); b != nil {
 		seg, err := UnmarshalSegments(b, x.n, x.dims)
 		if err != nil {

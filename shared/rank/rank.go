@@ -50,6 +50,10 @@ type scratch struct {
 	tk       tokenizer
 	cprobe   []cand
 	ctx      int32 // context item, or -1
+	qvec     []float32
+	qquery   []int8
+	hasQ     bool
+	held     []cand
 }
 
 type sessItem struct {
@@ -77,6 +81,9 @@ func newScratch(n, dims int) *scratch {
 		sess:     make([]sessItem, 0, 64),
 		profile:  make([]float32, dims),
 		qprofile: make([]int8, dims),
+		qvec:     make([]float32, 0, dims),
+		qquery:   make([]int8, dims),
+		held:     make([]cand, 0, 4*wire.MaxResults),
 		heap:     make([]cand, 0, 4*wire.MaxResults),
 		picked:   make([]cand, 0, wire.MaxResults),
 		cprobe:   make([]cand, 0, 64),
@@ -99,6 +106,7 @@ func (s *scratch) reset() {
 	s.catN = s.catN[:0]
 	s.cprobe = s.cprobe[:0]
 	s.ctx = -1
+	s.hasQ = false
 }
 
 func (s *scratch) touch(i uint32) {
@@ -412,6 +420,19 @@ func (x *Index) fromQuery(s *scratch, req *wire.RecommendRequest) {
 			}
 		}
 	}
+	if x.text != nil && x.cfg.QueryVector > 0 {
+		// Semantic match: the query's vector in the item space, and the
+		// clusters nearest it as further candidates.
+		s.qvec = x.text.Embed(q, s.qvec[:0])
+		var n float32
+		for _, v := range s.qvec {
+			n += v * v
+		}
+		if n > 0 {
+			s.hasQ = true
+			x.probe(s, s.qvec)
+		}
+	}
 	s.tk.reset(q)
 	for tok, ok := s.tk.next(); ok; tok, ok = s.tk.next() {
 		p, found := x.postings[string(tok)]
@@ -447,7 +468,11 @@ func (x *Index) score(s *scratch, p wire.Placement, personal bool) {
 	wc, wb, wv, wp := float32(x.cfg.CoVisit), float32(x.cfg.Bought), float32(x.cfg.Vector), float32(x.cfg.Pop)
 	wt := float32(x.cfg.Trend)
 	hasProfile := len(s.sess) > 0 || p == wire.Similar
-	ps := quantizeProfile(s, s.profile)
+	ps := quantizeInto(s.qprofile, s.profile)
+	var qs, wqv float32
+	if s.hasQ {
+		qs, wqv = quantizeInto(s.qquery, s.qvec), float32(x.cfg.QueryVector)
+	}
 	if p == wire.Trending || !personal {
 		// Nothing personal to go on: rank by what is trending.
 		wc, wb, wv, wp, wt = 0, 0, 0, 0, 1
@@ -464,6 +489,12 @@ func (x *Index) score(s *scratch, p wire.Placement, personal bool) {
 		c := float32(s.covis[it] * ic * wc)
 		b := float32(s.bought[it] * ib * wb)
 		q := float32(s.query[it] * iq * 2)
+		if wqv > 0 {
+			// Only a clear semantic match counts as matching the query.
+			if cq := x.cosine(s.qquery, qs, it); cq > queryMatch {
+				q += float32((cq - queryMatch) / (1 - queryMatch) * wqv)
+			}
+		}
 		c += float32(s.again[it] * ia * wa)
 		sg := float32(s.segment[it] * ws)
 		var v float32
@@ -486,6 +517,10 @@ func (x *Index) score(s *scratch, p wire.Placement, personal bool) {
 		}
 	}
 }
+
+// queryMatch is the cosine between a query and an item vector above which
+// the item counts as matching the query by meaning.
+const queryMatch = 0.3
 
 // eligible reports whether item it may be returned for req.
 func (x *Index) eligible(req *wire.RecommendRequest, s *scratch, it uint32) bool {
@@ -534,24 +569,31 @@ func (x *Index) selectTop(req *wire.RecommendRequest, s *scratch, k int, resp *w
 		s.heap = pushTop(s.heap, want, cand{it, s.covis[it]})
 	}
 	sortDesc(s.heap)
+	// The category cap holds an item back only for one at least half as
+	// good: diversity may reorder close calls, never bury a clear winner.
+	held := s.held[:0]
 	for _, c := range s.heap {
+		for len(held) > 0 && len(s.picked) < k && held[0].score > 2*c.score {
+			s.picked = append(s.picked, held[0])
+			held = held[1:]
+		}
 		if len(s.picked) == k {
 			break
 		}
 		if capN > 0 && !x.takeCategory(s, c.item, capN) {
+			held = append(held, c)
 			continue
 		}
 		s.picked = append(s.picked, c)
 	}
 	// If the cap left room, fill it with the best of what it held back.
-	for _, c := range s.heap {
+	for _, c := range held {
 		if len(s.picked) == k {
 			break
 		}
-		if !containsItem(s.picked, c.item) {
-			s.picked = append(s.picked, c)
-		}
+		s.picked = append(s.picked, c)
 	}
+	s.held = held
 	sortDesc(s.picked)
 	for _, c := range s.picked {
 		s.flags[c.item] |= flagPicked
@@ -657,15 +699,6 @@ func (x *Index) closestSession(s *scratch, it uint32) int32 {
 func (x *Index) anyPersonal(resp *wire.RecommendResponse) bool {
 	for _, r := range resp.Items {
 		if r.Reason != wire.ReasonTrending {
-			return true
-		}
-	}
-	return false
-}
-
-func containsItem(cs []cand, it uint32) bool {
-	for _, c := range cs {
-		if c.item == it {
 			return true
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/aisle-rec/aisle/shared/embed"
 	"github.com/aisle-rec/aisle/shared/snapshot"
 	"github.com/aisle-rec/aisle/shared/wire"
 )
@@ -317,19 +318,33 @@ func TestRankAllocatesNothing(t *testing.T) {
 
 func TestCategoryCap(t *testing.T) {
 	x := fixture(t)
+	req := wire.RecommendRequest{Placement: wire.ForYou, K: 2, Events: []wire.Event{ev(wire.View, "a0", 1)}}
 	cfg := DefaultConfig()
-	cfg.CategoryShare = 0.3 // one of three
-	y, err := New(x.snap, cfg)
-	if err != nil {
-		t.Fatal(err)
+	cfg.CategoryShare = 0
+	plain, _ := New(x.snap, cfg)
+	r := rank(t, plain, req)
+	if r.Items[0].Category != r.Items[1].Category {
+		t.Fatalf("without a cap the two best share a category: %+v", r.Items)
 	}
-	r := rank(t, y, wire.RecommendRequest{Placement: wire.ForYou, K: 3, Events: []wire.Event{ev(wire.View, "a0", 1)}})
-	seen := map[string]bool{}
+	cfg.CategoryShare = 0.5 // one of two
+	capped, _ := New(x.snap, cfg)
+	r = rank(t, capped, req)
+	if r.Items[0].Category == r.Items[1].Category {
+		t.Fatalf("category %q twice although a close alternative qualifies: %+v", r.Items[0].Category, r.Items)
+	}
+	// The cap never lets a far weaker item jump ahead: with k=4 the third
+	// brick set (score 3) beats the remaining candidates (at most 2.1, then
+	// trending at 0.02), so it is kept although its category is full.
+	req.K = 4
+	r = rank(t, capped, req)
+	bricks := 0
 	for _, it := range r.Items {
-		if seen[it.Category] {
-			t.Fatalf("category %q twice in %v although others qualify", it.Category, r.Items)
+		if it.Category == "Toys > Bricks" {
+			bricks++
 		}
-		seen[it.Category] = true
+	}
+	if bricks < 3 {
+		t.Fatalf("a clear winner was buried by the cap: %+v", r.Items)
 	}
 }
 
@@ -402,5 +417,46 @@ func TestNewRefusesUnanswerableStrings(t *testing.T) {
 	s.Items.Titles[3] = strings.Repeat("x", wire.MaxString+1)
 	if _, err := New(&s, DefaultConfig()); err == nil || !strings.Contains(err.Error(), "wire limit") {
 		t.Fatalf("long title: %v", err)
+	}
+}
+
+func TestSemanticSearch(t *testing.T) {
+	x := fixture(t)
+	s := *x.snap
+	// A text model that knows "storybook" (in no title) means books.
+	vocab := []string{embed.PadToken, embed.UnkToken, "storybook", "bricks"}
+	weights := []float32{0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0.1, 1, 0, 0, 0.1}
+	e, err := embed.Quantize(vocab, 4, weights, embed.DefaultMaxTokens)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Sections = []snapshot.Section{{Name: embed.SectionName, Data: e.Marshal()}}
+	y, err := New(&s, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := wire.RecommendRequest{Placement: wire.SearchResults, Query: "Storybook", K: 4}
+	r := rank(t, y, req)
+	if r.Fallback || len(r.Items) != 4 {
+		t.Fatalf("semantic search: %v fallback=%v", ids(r), r.Fallback)
+	}
+	for _, it := range r.Items {
+		if it.ID[0] != 'b' || it.Reason != wire.ReasonMatchesQuery {
+			t.Fatalf("storybook matched %+v in %+v", it, r.Items)
+		}
+	}
+	// Without the text model the same query finds nothing.
+	if r := rank(t, x, req); !r.Fallback {
+		t.Fatalf("lexical search matched %v", ids(r))
+	}
+	var resp wire.RecommendResponse
+	if allocs := testing.AllocsPerRun(50, func() { _ = y.Rank(&req, &resp) }); allocs != 0 {
+		t.Errorf("%.1f allocations per semantic search", allocs)
+	}
+	// A text model of another width is refused.
+	e2, _ := embed.Quantize(vocab, 2, make([]float32, 8), embed.DefaultMaxTokens)
+	s.Sections = []snapshot.Section{{Name: embed.SectionName, Data: e2.Marshal()}}
+	if _, err := New(&s, DefaultConfig()); err == nil {
+		t.Fatal("text model of 2 dimensions accepted for 4-dimension items")
 	}
 }

@@ -12,21 +12,21 @@ func (x *Index) addVector(dst []float32, it uint32, w float32) {
 	}
 }
 
-// quantizeProfile stores the unit profile p as int8 in s.qprofile, scaled
-// so its largest component is ±127, and returns the scale.
-func quantizeProfile(s *scratch, p []float32) float32 {
+// quantizeInto stores the unit vector p as int8 in dst, scaled so its
+// largest component is ±127, and returns the scale.
+func quantizeInto(dst []int8, p []float32) float32 {
 	var m float32
 	for _, v := range p {
 		m = max(m, v, -v)
 	}
 	if m == 0 {
-		clear(s.qprofile)
+		clear(dst)
 		return 0
 	}
 	sc := m / 127
 	inv := 1 / sc
 	for j, v := range p {
-		s.qprofile[j] = int8(math.Round(float64(v * inv)))
+		dst[j] = int8(math.Round(float64(v * inv)))
 	}
 	return sc
 }
