@@ -3,25 +3,31 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"text/tabwriter"
 	"time"
 
+	"github.com/aisle-rec/aisle/hub/coldstart"
 	"github.com/aisle-rec/aisle/hub/eval"
 )
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "recs" && args[0] != "-h" && args[0] != "-help" && args[0] != "--help") {
-		fmt.Fprintln(stderr, "usage: aisle eval recs [flags]\n\nRun \"aisle eval recs -h\" for the flags.")
+	if len(args) == 0 || (args[0] != "recs" && args[0] != "coldstart" && args[0] != "-h" && args[0] != "-help" && args[0] != "--help") {
+		fmt.Fprintln(stderr, "usage: aisle eval recs|coldstart [flags]\n\nRun \"aisle eval recs -h\" or \"aisle eval coldstart -h\" for the flags.")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 			return nil
 		}
 		return errUsage
 	}
+	if args[0] == "coldstart" {
+		return runEvalColdStart(ctx, args[1:], stdout, stderr)
+	}
 	if args[0] != "recs" {
-		fmt.Fprintln(stdout, "usage: aisle eval recs [flags]")
+		fmt.Fprintln(stdout, "usage: aisle eval recs|coldstart [flags]")
 		return nil
 	}
 	return runEvalRecs(ctx, args[1:], stdout, stderr)
@@ -203,4 +209,52 @@ func runEvalRecs(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fmt.Fprintf(stdout, "Aisle snapshot: %d items, %d bytes (%.0f bytes/item), built and ranked through the edge codec and core\n\n",
 		aisle.Items, aisle.SnapshotBytes, float64(aisle.SnapshotBytes)/float64(max(aisle.Items, 1)))
 	return eval.WriteTable(stdout, ds.name, append([]eval.Result{res}, base...), eval.PublishedResults(ds.name))
+}
+
+func runEvalColdStart(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("eval coldstart", "eval coldstart -sequences FILE -titles FILE [flags]", stderr)
+	seqs := fs.String("sequences", "", "`FILE` of `user item item …` lines (Amazon Beauty user_sequence.txt)")
+	titles := fs.String("titles", "", "item titles `FILE` (items_asin_title.tsv)")
+	opt := coldstart.DefaultOptions()
+	fs.Float64Var(&opt.HoldOut, "holdout", opt.HoldOut, "`share` of items whose every training interaction is removed")
+	fs.StringVar(&opt.Split, "split", opt.Split, "`valid` (tune here) or test")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := fs.parse(args); err != nil {
+		return err
+	}
+	if *seqs == "" || *titles == "" {
+		return fs.usageErr("-sequences and -titles are required")
+	}
+	seq, err := eval.LoadSequences(*seqs)
+	if err != nil {
+		return err
+	}
+	if err := eval.LoadTitles(*titles, seq); err != nil {
+		return err
+	}
+	res, err := coldstart.Run(ctx, seq, opt)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(map[string]float64{
+			fmt.Sprintf("embedder_recall@%d", res.K): res.Embedder.Recall, fmt.Sprintf("embedder_ndcg@%d", res.K): res.Embedder.NDCG,
+			fmt.Sprintf("tfidf_recall@%d", res.K): res.Text.Recall, fmt.Sprintf("popularity_recall@%d", res.K): res.Popularity.Recall,
+		})
+	}
+	fmt.Fprintf(stdout, "cold start: %d of %d items held out (every training interaction removed); %d %s cases whose target is one of them; text model learnt from %d items, %d words\n\n",
+		res.HeldOut, res.Items, res.Cases, opt.Split, res.TrainItems, res.Vocab)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "held-out items placed by\tR@%d all items\tN@%d all items\tR@%d among new items\tN@%d among new items\n", res.K, res.K, res.K, res.K)
+	for _, r := range []struct {
+		name      string
+		all, cold coldstart.ColdMetrics
+	}{
+		{"Aisle text model (trained from behaviour)", res.Embedder, res.EmbedderCold},
+		{"title TF-IDF position", res.Text, res.TextCold},
+		{"popularity", res.Popularity, res.PopularityCold},
+	} {
+		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.4f\t%.4f\n", r.name, r.all.Recall, r.all.NDCG, r.cold.Recall, r.cold.NDCG)
+	}
+	return tw.Flush()
 }

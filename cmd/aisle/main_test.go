@@ -41,6 +41,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{[]string{"nope"}, exitUsage, `unknown command "nope"`},
 		{[]string{"eval"}, exitUsage, "aisle eval recs"},
 		{[]string{"eval", "recs", "-h"}, exitOK, "-sequences"},
+		{[]string{"eval", "coldstart"}, exitUsage, "-sequences and -titles are required"},
 		{[]string{"eval", "recs"}, exitError, "give exactly one of"},
 		{[]string{"eval", "recs", "-bogus"}, exitUsage, "flag provided but not defined"},
 		{[]string{"eval", "recs", "-sequences", "x", "-split", "train"}, exitError, `-split "train"`},
