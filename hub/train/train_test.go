@@ -251,31 +251,6 @@ func TestBuildRejectsBadInput(t *testing.T) {
 	}
 }
 
-func TestJacobiEigen(t *testing.T) {
-	r := rand.New(rand.NewPCG(5, 6))
-	const n = 12
-	a := make([]float64, n*n)
-	for i := range n {
-		for j := i; j < n; j++ {
-			v := r.NormFloat64()
-			a[i*n+j], a[j*n+i] = v, v
-		}
-	}
-	orig := append([]float64(nil), a...)
-	vals, vecs := jacobiEigen(a, n)
-	for k := range n {
-		for i := range n {
-			var av float64
-			for j := range n {
-				av += orig[i*n+j] * vecs[j*n+k]
-			}
-			if math.Abs(av-vals[k]*vecs[i*n+k]) > 1e-8 {
-				t.Fatalf("eigenpair %d: (Av)[%d]=%v, λv=%v", k, i, av, vals[k]*vecs[i*n+k])
-			}
-		}
-	}
-}
-
 func TestTokens(t *testing.T) {
 	got := fmt.Sprint(Tokens("Argan Oil &amp; Elixir — 16-Ounce (Pack of 2) Crème"))
 	if got != "[argan oil amp elixir 16 ounce pack of crème]" {

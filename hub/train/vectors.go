@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/aisle-rec/aisle/hub/linalg"
+
 	"github.com/aisle-rec/aisle/shared/snapshot"
 )
 
@@ -163,7 +165,7 @@ func truncatedSVD(rows [][]entry, cols, dims int, seed uint64) []float32 {
 			}
 		}
 	}
-	vals, vecs := jacobiEigen(bbt, r)
+	vals, vecs := linalg.SymEigen(bbt, r)
 	order := make([]int, r)
 	for i := range order {
 		order[i] = i
@@ -278,61 +280,6 @@ func orthonormalize(a []float64, n, r int) {
 			a[i*r+j] = x
 		}
 	}
-}
-
-// jacobiEigen diagonalises the symmetric r×r matrix a (destroyed) and returns
-// its eigenvalues and the eigenvectors as the columns of a row-major matrix.
-func jacobiEigen(a []float64, r int) ([]float64, []float64) {
-	v := make([]float64, r*r)
-	for i := range r {
-		v[i*r+i] = 1
-	}
-	for sweep := 0; sweep < 100; sweep++ {
-		var off float64
-		for p := range r {
-			for q := p + 1; q < r; q++ {
-				off += a[p*r+q] * a[p*r+q]
-			}
-		}
-		if off < 1e-22 {
-			break
-		}
-		for p := range r {
-			for q := p + 1; q < r; q++ {
-				apq := a[p*r+q]
-				if math.Abs(apq) < 1e-300 {
-					continue
-				}
-				theta := (a[q*r+q] - a[p*r+p]) / (2 * apq)
-				t := 1 / (math.Abs(theta) + math.Sqrt(theta*theta+1))
-				if theta < 0 {
-					t = -t
-				}
-				c := 1 / math.Sqrt(t*t+1)
-				s := t * c
-				for k := range r {
-					akp, akq := a[k*r+p], a[k*r+q]
-					a[k*r+p] = c*akp - s*akq
-					a[k*r+q] = s*akp + c*akq
-				}
-				for k := range r {
-					apk, aqk := a[p*r+k], a[q*r+k]
-					a[p*r+k] = c*apk - s*aqk
-					a[q*r+k] = s*apk + c*aqk
-				}
-				for k := range r {
-					vkp, vkq := v[k*r+p], v[k*r+q]
-					v[k*r+p] = c*vkp - s*vkq
-					v[k*r+q] = s*vkp + c*vkq
-				}
-			}
-		}
-	}
-	vals := make([]float64, r)
-	for i := range r {
-		vals[i] = a[i*r+i]
-	}
-	return vals, v
 }
 
 // quantize converts n vectors of dims float32s to int8 with one scale per
