@@ -110,11 +110,11 @@ func ReadReviews(r io.Reader, name string, fn func(Review) error) error {
 }
 
 func readJSONL[T any](r io.Reader, name string, check func(*T) []*FieldError, id func(*T) string, fn func(T) error) error {
-	lr := lineReader{br: bufio.NewReaderSize(r, 64<<10)}
+	lr := NewLineReader(r)
 	var rowErrs RowErrors
 	seen := make(map[string]int) // id → line of first use
 	for {
-		line, tooLong, err := lr.next()
+		line, tooLong, err := lr.Next()
 		if err == io.EOF {
 			break
 		}
@@ -127,9 +127,6 @@ func readJSONL[T any](r io.Reader, name string, check func(*T) []*FieldError, id
 		if tooLong {
 			bad("", "line is longer than %d bytes", MaxLineBytes)
 			continue
-		}
-		if lr.line == 1 {
-			line = bytes.TrimPrefix(line, []byte("\uFEFF"))
 		}
 		line = bytes.TrimSpace(line)
 		if len(line) == 0 {
@@ -256,9 +253,10 @@ func knownFields(v any) string {
 	return strings.Join(names, ", ")
 }
 
-// lineReader returns lines of at most MaxLineBytes, discarding longer ones
-// as they stream past.
-type lineReader struct {
+// LineReader returns numbered lines of at most MaxLineBytes, discarding
+// longer ones as they stream past, without their line ends (LF or CRLF).
+// The first line loses a UTF-8 byte-order mark.
+type LineReader struct {
 	br   *bufio.Reader
 	buf  []byte
 	line int
@@ -267,7 +265,18 @@ type lineReader struct {
 
 // next returns the next line without its line end, or tooLong (and no
 // bytes) when it exceeds MaxLineBytes; io.EOF after the last line.
-func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
+// NewLineReader returns a LineReader over r.
+func NewLineReader(r io.Reader) *LineReader {
+	return &LineReader{br: bufio.NewReaderSize(r, 64<<10)}
+}
+
+// Line is the number of the line Next last returned, from 1.
+func (lr *LineReader) Line() int { return lr.line }
+
+// Next returns the next line, or tooLong (and no bytes) when it exceeds
+// MaxLineBytes; io.EOF after the last line. The bytes are valid until the
+// next call.
+func (lr *LineReader) Next() (line []byte, tooLong bool, err error) {
 	if lr.eof {
 		return nil, false, io.EOF
 	}
@@ -307,6 +316,9 @@ func (lr *lineReader) next() (line []byte, tooLong bool, err error) {
 	}
 	line = bytes.TrimSuffix(lr.buf, []byte("\n"))
 	line = bytes.TrimSuffix(line, []byte("\r"))
+	if lr.line == 1 {
+		line = bytes.TrimPrefix(line, []byte("\uFEFF"))
+	}
 	if len(line) > MaxLineBytes {
 		return nil, true, nil
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/aisle-rec/aisle/hub/catalog"
 	"github.com/aisle-rec/aisle/hub/store"
 	"github.com/aisle-rec/aisle/shared/wire"
 )
@@ -40,7 +41,7 @@ const eventFields = "session, seq, type, item, query, time"
 
 // events reads one events source in the given format.
 func (p *parser) events(r io.Reader, name string, format Format) error {
-	lr := newLineReader(r)
+	lr := catalog.NewLineReader(r)
 	typ := p.opts.EventType
 	if typ == "" {
 		typ = wire.View
@@ -51,7 +52,7 @@ func (p *parser) events(r io.Reader, name string, format Format) error {
 	var row func(line []byte) bool // false: stop reading the source
 	switch format {
 	case JSONL:
-		row = func(line []byte) bool { p.eventJSON(name, lr.line, line); return true }
+		row = func(line []byte) bool { p.eventJSON(name, lr.Line(), line); return true }
 	case TSV:
 		row = p.sessionTSV(name, lr, typ)
 	case Diginetica:
@@ -62,12 +63,12 @@ func (p *parser) events(r io.Reader, name string, format Format) error {
 		return fmt.Errorf("ingest: %s: events cannot be read as %s", name, format)
 	}
 	for {
-		line, tooLong, err := lr.next()
+		line, tooLong, err := lr.Next()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("ingest: %s:%d: read: %w", name, lr.line, err)
+			return fmt.Errorf("ingest: %s:%d: read: %w", name, lr.Line(), err)
 		}
 		problem := ""
 		switch {
@@ -77,8 +78,8 @@ func (p *parser) events(r io.Reader, name string, format Format) error {
 			problem = "line is not valid UTF-8"
 		}
 		if problem != "" {
-			p.errs.add(name, lr.line, "", "%s", problem)
-			if lr.line == 1 && (format == TSV || format == Diginetica) {
+			p.errs.add(name, lr.Line(), "", "%s", problem)
+			if lr.Line() == 1 && (format == TSV || format == Diginetica) {
 				break // no header, no columns: the rest cannot be read
 			}
 			continue
@@ -87,7 +88,7 @@ func (p *parser) events(r io.Reader, name string, format Format) error {
 			break
 		}
 	}
-	if lr.line == 0 && format != JSONL && format != Sequences {
+	if lr.Line() == 0 && format != JSONL && format != Sequences {
 		p.errs.add(name, 1, "", "the file is empty; want a header row")
 	}
 	return nil
@@ -187,7 +188,7 @@ func jsonProblem(err error, known string) (field, problem string) {
 // sessionTSV reads the session-rec layout `aisle eval` reads (see
 // eval.LoadSessions): a header naming at least SessionId, ItemId and Time
 // (seconds, maybe with a fraction), tab-separated.
-func (p *parser) sessionTSV(name string, lr *lineReader, typ wire.EventType) func([]byte) bool {
+func (p *parser) sessionTSV(name string, lr *catalog.LineReader, typ wire.EventType) func([]byte) bool {
 	sc, ic, tc := -1, -1, -1
 	return func(b []byte) bool {
 		text := string(b)
@@ -205,15 +206,15 @@ func (p *parser) sessionTSV(name string, lr *lineReader, typ wire.EventType) fun
 		}
 		f := strings.Split(text, "\t")
 		if need := max(sc, ic, tc) + 1; len(f) < need {
-			p.errs.add(name, lr.line, "", "%d field(s), want at least %d", len(f), need)
+			p.errs.add(name, lr.Line(), "", "%d field(s), want at least %d", len(f), need)
 			return true
 		}
 		sec, err := strconv.ParseFloat(f[tc], 64)
 		if err != nil || math.IsNaN(sec) || math.IsInf(sec, 0) || math.Abs(sec) > 1e14 {
-			p.errs.add(name, lr.line, "Time", "%q is not a number of seconds", clip(f[tc]))
+			p.errs.add(name, lr.Line(), "Time", "%q is not a number of seconds", clip(f[tc]))
 			return true
 		}
-		p.addEvent(name, lr.line, store.Event{Session: f[sc], Item: f[ic], Type: typ, Time: int64(math.Round(sec * 1000))}, false)
+		p.addEvent(name, lr.Line(), store.Event{Session: f[sc], Item: f[ic], Type: typ, Time: int64(math.Round(sec * 1000))}, false)
 		return true
 	}
 }
@@ -222,7 +223,7 @@ func (p *parser) sessionTSV(name string, lr *lineReader, typ wire.EventType) fun
 // eval.LoadDiginetica), raw: no filtering and no split, which are
 // evaluation steps. An event's time is its eventdate (UTC midnight) plus
 // its timeframe in milliseconds.
-func (p *parser) diginetica(name string, lr *lineReader, typ wire.EventType) func([]byte) bool {
+func (p *parser) diginetica(name string, lr *catalog.LineReader, typ wire.EventType) func([]byte) bool {
 	const want = "session_id;user_id;item_id;timeframe;eventdate"
 	dates := map[string]int64{}
 	header := false
@@ -241,32 +242,32 @@ func (p *parser) diginetica(name string, lr *lineReader, typ wire.EventType) fun
 		}
 		f := strings.Split(text, ";")
 		if len(f) != 5 {
-			p.errs.add(name, lr.line, "", "%d field(s), want 5 (%s)", len(f), want)
+			p.errs.add(name, lr.Line(), "", "%d field(s), want 5 (%s)", len(f), want)
 			return true
 		}
 		tf, err := strconv.ParseInt(f[3], 10, 64)
 		if err != nil || tf < 0 || tf > 1<<40 {
-			p.errs.add(name, lr.line, "timeframe", "%q is not a number of milliseconds", clip(f[3]))
+			p.errs.add(name, lr.Line(), "timeframe", "%q is not a number of milliseconds", clip(f[3]))
 			return true
 		}
 		date, ok := dates[f[4]]
 		if !ok {
 			d, err := time.Parse(time.DateOnly, f[4])
 			if err != nil {
-				p.errs.add(name, lr.line, "eventdate", "%q is not a date like 2016-05-09", clip(f[4]))
+				p.errs.add(name, lr.Line(), "eventdate", "%q is not a date like 2016-05-09", clip(f[4]))
 				return true
 			}
 			date = d.UnixMilli()
 			dates[f[4]] = date
 		}
-		p.addEvent(name, lr.line, store.Event{Session: f[0], Item: f[2], Type: typ, Time: date + tf}, false)
+		p.addEvent(name, lr.Line(), store.Event{Session: f[0], Item: f[2], Type: typ, Time: date + tf}, false)
 		return true
 	}
 }
 
 // sequences reads "user item item …" lines (see eval.LoadSequences): each
 // user is a session whose events are in order but carry no time.
-func (p *parser) sequences(name string, lr *lineReader, typ wire.EventType) func([]byte) bool {
+func (p *parser) sequences(name string, lr *catalog.LineReader, typ wire.EventType) func([]byte) bool {
 	users := map[string]int{}
 	return func(b []byte) bool {
 		fields := strings.Fields(string(b))
@@ -275,16 +276,16 @@ func (p *parser) sequences(name string, lr *lineReader, typ wire.EventType) func
 		}
 		user := fields[0]
 		if first, dup := users[user]; dup {
-			p.errs.add(name, lr.line, "user", "%q appears again (first on line %d)", clip(user), first)
+			p.errs.add(name, lr.Line(), "user", "%q appears again (first on line %d)", clip(user), first)
 			return true
 		}
-		users[user] = lr.line
+		users[user] = lr.Line()
 		if len(fields) == 1 {
-			p.errs.add(name, lr.line, "", "user %q has no items", clip(user))
+			p.errs.add(name, lr.Line(), "", "user %q has no items", clip(user))
 			return true
 		}
 		for i, item := range fields[1:] {
-			p.addEvent(name, lr.line, store.Event{Session: user, Seq: int64(i + 1), Item: item, Type: typ}, true)
+			p.addEvent(name, lr.Line(), store.Event{Session: user, Seq: int64(i + 1), Item: item, Type: typ}, true)
 		}
 		return true
 	}

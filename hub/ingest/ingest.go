@@ -465,23 +465,23 @@ func (p *parser) recordLines(src int, recs map[int]int) error {
 		return err
 	}
 	defer rc.Close()
-	lr := newLineReader(rc)
+	lr := catalog.NewLineReader(rc)
 	bad := p.bad[src]
 	k := 0
 	for {
-		line, tooLong, err := lr.next()
+		line, tooLong, err := lr.Next()
 		if err == io.EOF {
 			return nil
 		}
 		if err != nil {
-			return fmt.Errorf("ingest: %s:%d: read: %w", p.srcs[src].Name, lr.line, err)
+			return fmt.Errorf("ingest: %s:%d: read: %w", p.srcs[src].Name, lr.Line(), err)
 		}
-		if tooLong || bad[lr.line] || len(strings.TrimSpace(string(line))) == 0 {
+		if tooLong || bad[lr.Line()] || len(strings.TrimSpace(string(line))) == 0 {
 			continue
 		}
 		k++
 		if _, ok := recs[k]; ok {
-			recs[k] = lr.line
+			recs[k] = lr.Line()
 		}
 	}
 }
