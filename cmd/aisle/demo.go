@@ -22,16 +22,20 @@ import (
 	"time"
 
 	"github.com/aisle-rec/aisle/edge"
-	"github.com/aisle-rec/aisle/hub/catalog"
-	"github.com/aisle-rec/aisle/hub/progress"
+	"github.com/aisle-rec/aisle/hub/build"
+	"github.com/aisle-rec/aisle/hub/ingest"
 	"github.com/aisle-rec/aisle/hub/publish"
-	"github.com/aisle-rec/aisle/hub/train"
+	"github.com/aisle-rec/aisle/hub/server"
+	"github.com/aisle-rec/aisle/hub/store"
 	"github.com/aisle-rec/aisle/shared/snapshot"
 	"github.com/aisle-rec/aisle/web"
 )
 
 // demoRegions are the local edge regions the demo starts.
 var demoRegions = []string{"eu", "us"}
+
+// demoShop is the bundled shop's id in the demo's store.
+const demoShop = "toys"
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("demo", "demo [-data DIR] [-addr HOST:PORT] [flags]", stderr)
@@ -68,10 +72,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer closeLoader()
 
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	store, err := buildDemo(*dataDir, *rebuild, stdout, stderr)
+	shops, store, err := buildDemo(ctx, *dataDir, *rebuild, stdout, stderr)
 	if err != nil {
 		return err
 	}
+	defer shops.Close()
 	secret, err := demoSecret(*dataDir)
 	if err != nil {
 		return err
@@ -113,9 +118,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		}()
 	}
-	hubMux := http.NewServeMux()
-	hubMux.Handle("/v1/snapshots/", publish.Handler(store, secret))
-	serve(hubLn, hubMux)
+	hub, err := server.New(server.Deps{Snapshots: store, EdgeSecret: secret, Regions: demoRegions, Admin: ingest.AdminHandler(shops, logger), Logger: logger})
+	if err != nil {
+		return err
+	}
+	serve(hubLn, hub)
 
 	edges := map[string]string{}
 	for i, region := range demoRegions {
@@ -210,16 +217,55 @@ type demoManifest struct {
 	Versions map[string]string `json:"versions"`
 }
 
-// buildDemo builds and publishes one snapshot per demo region from the
-// bundled catalog, or reuses the ones a previous run published.
-func buildDemo(dir string, rebuild bool, stdout, stderr io.Writer) (*publish.Store, error) {
-	store, err := publish.Open(filepath.Join(dir, "snapshots"))
+// buildDemo runs the hub's own pipeline on the bundled shop: ingest its
+// catalog and reviews into the store (idempotent: a second run changes
+// nothing), build one snapshot per region and publish them. A later run
+// whose bundled catalog and published snapshots are unchanged skips the
+// build.
+func buildDemo(ctx context.Context, dir string, rebuild bool, stdout, stderr io.Writer) (*store.Store, *publish.Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, err
+	}
+	st, err := store.Open(ctx, filepath.Join(dir, "hub.db"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	pub, err := publish.Open(filepath.Join(dir, "snapshots"))
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	fail := func(err error) (*store.Store, *publish.Store, error) {
+		st.Close()
+		return nil, nil, err
 	}
 	raw, err := io.ReadAll(web.DemoCatalog())
 	if err != nil {
-		return nil, fmt.Errorf("read the bundled catalog: %w", err)
+		return fail(fmt.Errorf("read the bundled catalog: %w", err))
+	}
+	reviews, err := io.ReadAll(web.DemoReviews())
+	if err != nil {
+		return fail(fmt.Errorf("read the bundled reviews: %w", err))
+	}
+	if ok, err := st.HasShop(ctx, demoShop); err != nil {
+		return fail(err)
+	} else if !ok {
+		if err := st.CreateShop(ctx, demoShop, ""); err != nil {
+			return fail(err)
+		}
+	}
+	for _, in := range []struct {
+		kind ingest.Kind
+		name string
+		b    []byte
+	}{{ingest.Catalog, "catalog.jsonl", raw}, {ingest.Reviews, "reviews.jsonl", reviews}} {
+		batch, err := ingest.Parse(in.kind, []ingest.Source{ingest.BytesSource(in.name, in.b)}, ingest.Options{Format: ingest.JSONL})
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := ingest.Write(ctx, st, demoShop, batch, stderr); err != nil {
+			return fail(err)
+		}
 	}
 	sum := sha256.Sum256(raw)
 	want := demoManifest{Catalog: hex.EncodeToString(sum[:]), Format: snapshot.FormatVersion, Versions: map[string]string{}}
@@ -227,43 +273,30 @@ func buildDemo(dir string, rebuild bool, stdout, stderr io.Writer) (*publish.Sto
 	if !rebuild {
 		var have demoManifest
 		if b, err := os.ReadFile(mpath); err == nil && json.Unmarshal(b, &have) == nil &&
-			have.Catalog == want.Catalog && have.Format == want.Format && current(store, have.Versions) {
+			have.Catalog == want.Catalog && have.Format == want.Format && current(pub, have.Versions) {
 			fmt.Fprintf(stdout, "reusing the index built earlier in %s (-rebuild to build it again)\n", dir)
-			return store, nil
+			return st, pub, nil
 		}
 	}
-	var products []catalog.Product
-	if err := catalog.ReadProducts(bytes.NewReader(raw), "catalog.jsonl", func(p catalog.Product) error {
-		products = append(products, p)
-		return nil
-	}); err != nil {
-		return nil, err
+	data, err := build.Load(ctx, st, demoShop)
+	if err != nil {
+		return fail(err)
 	}
-	bar := progress.New(stderr, "build index", len(demoRegions))
-	for _, region := range demoRegions {
-		in := &train.Input{Shop: "demo", Region: region, Now: time.Now().UnixMilli(), Items: train.CatalogItems(products, region)}
-		snap, err := train.Build(train.DefaultConfig(), in)
-		if err != nil {
-			return nil, fmt.Errorf("build %s: %w", region, err)
-		}
-		b, err := snapshot.Encode(snap, snapshot.EncodeOptions{Compress: true})
-		if err != nil {
-			return nil, fmt.Errorf("encode %s: %w", region, err)
-		}
-		v, err := store.Publish(region, b)
-		if err != nil {
-			return nil, err
-		}
-		want.Versions[region] = v
-		bar.Add(1)
+	cfg := build.DefaultConfig()
+	cfg.Regions, cfg.ModelRoot, cfg.Now = demoRegions, dir, time.Now().UnixMilli()
+	res, err := build.Run(ctx, data, demoShop, cfg, pub, stderr)
+	if err != nil {
+		return fail(err)
 	}
-	bar.Done()
+	for _, r := range res.Regions {
+		want.Versions[r.Region] = r.Version
+	}
 	b, _ := json.MarshalIndent(want, "", "  ")
 	if err := publish.WriteFileAtomic(mpath, b); err != nil {
-		return nil, err
+		return fail(err)
 	}
-	fmt.Fprintf(stdout, "built the demo index: %d products, %d regions, in %s\n", len(products), len(demoRegions), dir)
-	return store, nil
+	fmt.Fprintf(stdout, "built the demo index: %d products, %d regions, in %s\n", res.Products, len(res.Regions), dir)
+	return st, pub, nil
 }
 
 // current reports whether every demo region's pointer names the version
