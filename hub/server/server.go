@@ -56,12 +56,9 @@ func New(d Deps) (*Hub, error) {
 		d.Now = time.Now
 	}
 	h := &Hub{mux: http.NewServeMux(), deps: d}
-	h.mux.Handle("/v1/snapshots/", publish.Handler(d.Snapshots, d.EdgeSecret))
-	if d.Admin != nil {
-		h.mux.Handle("/v1/admin/", d.Admin)
+	for _, rt := range h.routes() {
+		h.mux.Handle(rt.Pattern, rt.handler)
 	}
-	h.mux.HandleFunc("GET /v1/health", h.health)
-	h.mux.HandleFunc("GET /metrics", h.serveMetrics)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusNotFound)
@@ -69,6 +66,37 @@ func New(d Deps) (*Hub, error) {
 	})
 	return h, nil
 }
+
+// Credentials a route can require.
+const (
+	CredNone       = "none"
+	CredEdgeSecret = "edge secret"
+	CredShopToken  = "shop admin token"
+)
+
+// Route is one registered API route and the credential it requires.
+type Route struct {
+	Pattern    string
+	Credential string
+	handler    http.Handler
+}
+
+// routes is the single table New registers, so Routes cannot drift from
+// what is served.
+func (h *Hub) routes() []Route {
+	rs := []Route{
+		{"/v1/snapshots/", CredEdgeSecret, publish.Handler(h.deps.Snapshots, h.deps.EdgeSecret)},
+		{"GET /v1/health", CredNone, http.HandlerFunc(h.health)},
+		{"GET /metrics", CredNone, http.HandlerFunc(h.serveMetrics)},
+	}
+	if h.deps.Admin != nil {
+		rs = append(rs, Route{"/v1/admin/", CredShopToken, h.deps.Admin})
+	}
+	return rs
+}
+
+// Routes lists what the hub serves and the credential each route requires.
+func (h *Hub) Routes() []Route { return h.routes() }
 
 // ServeHTTP implements http.Handler.
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
