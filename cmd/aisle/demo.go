@@ -118,7 +118,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		}()
 	}
-	hub, err := server.New(server.Deps{Snapshots: store, EdgeSecret: secret, Regions: demoRegions, Admin: ingest.AdminHandler(shops, logger), Logger: logger})
+	hub, err := server.New(server.Deps{Snapshots: store, EdgeSecret: secret, Regions: demoRegions, Admin: ingest.AdminHandler(shops, logger), Logger: logger, Limits: server.DefaultLimits()})
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	deps := server.Deps{Snapshots: st, EdgeSecret: secret, Regions: splitList(*regions), Logger: logger}
+	deps := server.Deps{Snapshots: st, EdgeSecret: secret, Regions: splitList(*regions), Logger: logger, Limits: server.DefaultLimits()}
 	if *db != "" {
 		shops, err := store.Open(ctx, *db)
 		if err != nil {

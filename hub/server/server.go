@@ -32,6 +32,9 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Limits rate-limits clients and shops; the zero value disables it
+	// (see DefaultLimits).
+	Limits Limits
 }
 
 // Hub is the hub's HTTP handler.
@@ -39,6 +42,7 @@ type Hub struct {
 	mux     *http.ServeMux
 	deps    Deps
 	metrics metrics
+	limits  limiter
 }
 
 // New returns the hub handler. It does no I/O.
@@ -102,9 +106,11 @@ func (h *Hub) Routes() []Route { return h.routes() }
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := h.deps.Now()
 	sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
-	h.mux.ServeHTTP(sw, r)
-	d := h.deps.Now().Sub(start)
 	route := routeOf(r.URL.Path)
+	if h.allow(sw, r, route) {
+		h.mux.ServeHTTP(sw, r)
+	}
+	d := h.deps.Now().Sub(start)
 	h.metrics.observe(route, sw.code, d)
 	h.deps.Logger.Info("request", "method", r.Method, "route", route, "status", sw.code, "ms", float64(d.Microseconds())/1000)
 }

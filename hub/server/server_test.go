@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aisle-rec/aisle/hub/publish"
 	"github.com/aisle-rec/aisle/shared/snapshot"
@@ -79,5 +80,53 @@ func TestHub(t *testing.T) {
 	}
 	if _, err := New(Deps{Snapshots: st, EdgeSecret: "short"}); err == nil {
 		t.Error("short edge secret accepted")
+	}
+}
+
+func TestRateLimits(t *testing.T) {
+	st, _ := publish.Open(t.TempDir())
+	now := time.Unix(1000, 0)
+	admin := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(200) })
+	h, err := New(Deps{Snapshots: st, EdgeSecret: "a-long-edge-secret-value", Admin: admin,
+		Limits: Limits{ClientRate: 2, ClientBurst: 3, ShopRate: 1, ShopBurst: 2}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(path, client string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, path, nil)
+		req.RemoteAddr = client + ":5555"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	// A client's burst of 3 on a route, then 429 with Retry-After.
+	for i := range 3 {
+		if c := call("/metrics", "10.0.0.1").Code; c == 429 {
+			t.Fatalf("request %d refused within the burst", i)
+		}
+	}
+	rec := call("/metrics", "10.0.0.1")
+	if rec.Code != 429 || rec.Header().Get("Retry-After") != "1" {
+		t.Fatalf("over the burst: %d, Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	// Another client is not affected; time refills the bucket.
+	if c := call("/metrics", "10.0.0.2").Code; c == 429 {
+		t.Fatal("another client limited")
+	}
+	now = now.Add(time.Second)
+	if c := call("/metrics", "10.0.0.1").Code; c == 429 {
+		t.Fatal("bucket did not refill")
+	}
+	// The shop limit holds across clients.
+	for i, client := range []string{"10.0.1.1", "10.0.1.2"} {
+		if c := call("/v1/admin/toys/catalog", client).Code; c != 200 {
+			t.Fatalf("admin %d: %d", i, c)
+		}
+	}
+	if c := call("/v1/admin/toys/catalog", "10.0.1.3").Code; c != 429 {
+		t.Fatalf("third admin call of shop toys from a third client: %d, want 429", c)
+	}
+	if c := call("/v1/admin/other/catalog", "10.0.1.3").Code; c != 200 {
+		t.Fatalf("another shop limited: %d", c)
 	}
 }
