@@ -25,6 +25,7 @@
 //	GET  /v1/health      region, index version, age, counters, last error
 //	POST /v1/chat        shopping assistant, forwarded to the hub
 //	POST /v1/summarize   review summary of an item, forwarded to the hub
+//	GET  /aisle.js       the storefront script (ETag, 304)
 //
 // Errors are JSON objects {"error": "...", "field": "..."}; unknown routes
 // answer 404, wrong methods 405 with an Allow header.

@@ -108,6 +108,7 @@ var routes = map[string]route{
 		func(e *Edge, w http.ResponseWriter, r *http.Request) { e.escalate(w, r, true) }},
 	"/v1/summarize": {"POST, OPTIONS", [2]string{http.MethodPost},
 		func(e *Edge, w http.ResponseWriter, r *http.Request) { e.escalate(w, r, false) }},
+	"/aisle.js": {"GET, HEAD, OPTIONS", [2]string{http.MethodGet, http.MethodHead}, (*Edge).script},
 }
 
 // ServeHTTP routes a request, applying CORS first.

@@ -1,11 +1,13 @@
-// Package web holds the browser-facing assets Aisle embeds in its binary.
-// For now that is the bundled demo shop: a catalog of 863 toys and their
-// reviews, converted from the Amazon UK toys data set (PromptCloud, CC BY-SA
-// 4.0; see demo/shop/ATTRIBUTION.md) into the JSON-lines format of package
-// hub/catalog, so `aisle demo` can start a working shop without any input.
+// Package web holds the browser-facing assets Aisle embeds in its binary:
+// the storefront script aisle.js (served by every edge at /aisle.js), the
+// demo store page, and the bundled demo shop — a catalog of 863 toys and
+// their reviews, converted from the Amazon UK toys data set (PromptCloud,
+// CC BY-SA 4.0; see demo/shop/ATTRIBUTION.md) into the JSON-lines format of
+// package hub/catalog, so `aisle demo` can start a working shop without any
+// input.
 //
-// The files are generated, not edited: run `go generate` in this directory
-// (see demo/shop/README.md).
+// The shop files are generated, not edited: run `go generate` in this
+// directory (see demo/shop/README.md).
 package web
 
 import (
