@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	"net"
@@ -17,18 +16,19 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/aisle-rec/aisle/edge"
 	"github.com/aisle-rec/aisle/hub/build"
+	"github.com/aisle-rec/aisle/hub/catalog"
 	"github.com/aisle-rec/aisle/hub/ingest"
 	"github.com/aisle-rec/aisle/hub/publish"
 	"github.com/aisle-rec/aisle/hub/server"
 	"github.com/aisle-rec/aisle/hub/store"
 	"github.com/aisle-rec/aisle/shared/snapshot"
 	"github.com/aisle-rec/aisle/web"
+	"github.com/aisle-rec/aisle/web/demostore"
 )
 
 // demoRegions are the local edge regions the demo starts.
@@ -149,27 +149,31 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		edges[region] = "http://" + ln.Addr().String()
 	}
 
-	page, err := template.New("store").Parse(web.DemoStorePage())
+	var products []catalog.Product
+	if err := catalog.ReadProducts(web.DemoCatalog(), "catalog.jsonl", func(p catalog.Product) error {
+		products = append(products, p)
+		return nil
+	}); err != nil {
+		return err
+	}
+	var reviews []catalog.Review
+	if err := catalog.ReadReviews(web.DemoReviews(), "reviews.jsonl", func(r catalog.Review) error {
+		reviews = append(reviews, r)
+		return nil
+	}); err != nil {
+		return err
+	}
+	shop, err := demostore.New(products, reviews, edges, demoRegions)
 	if err != nil {
 		return err
 	}
-	storeMux := http.NewServeMux()
-	storeMux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		region := r.URL.Query().Get("region")
-		if _, ok := edges[region]; !ok {
-			region = demoRegions[0]
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src "+strings.Join(values(edges), " "))
-		_ = page.Execute(w, map[string]string{"Edge": edges[region], "Region": region})
-	})
-	serve(storeLn, storeMux)
+	serve(storeLn, shop)
 
 	fmt.Fprintf(stdout, "\nAisle demo is running (engine: %s). Press Ctrl-C to stop.\n\n", *engine)
 	fmt.Fprintf(stdout, "  store  %s\n", storeURL)
 	fmt.Fprintf(stdout, "  hub    %s  (snapshots; edge secret in %s)\n", hubURL, filepath.Join(*dataDir, "edge-secret"))
 	for _, region := range demoRegions {
-		fmt.Fprintf(stdout, "  edge   %s  region %s   (store for this region: %s/?region=%s)\n", edges[region], region, storeURL, region)
+		fmt.Fprintf(stdout, "  edge   %s  region %s   (store through this edge: %s/?region=%s)\n", edges[region], region, storeURL, region)
 	}
 	fmt.Fprintf(stdout, "\nTry: curl -s %s/v1/recommend -d '{\"placement\":\"trending\",\"k\":3}'\n", edges[demoRegions[0]])
 
@@ -187,14 +191,6 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	wg.Wait()
 	return nil
-}
-
-func values(m map[string]string) []string {
-	var out []string
-	for _, r := range demoRegions {
-		out = append(out, m[r])
-	}
-	return out
 }
 
 func splitAddr(a string) (string, int, error) {

@@ -237,8 +237,30 @@ func TestDemo(t *testing.T) {
 			}
 			page, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode != 200 || !strings.Contains(string(page), `data-edge="`+edgeURL+`"`) {
+			if resp.StatusCode != 200 || !strings.Contains(string(page), `data-edge="`+edgeURL+`"`) || !strings.Contains(string(page), `src="`+edgeURL+`/aisle.js"`) {
 				t.Fatalf("store page: %d\n%.300s", resp.StatusCode, page)
+			}
+			// A product page carries the tracking and widget attributes for
+			// aisle.js, and the edge serves the script itself.
+			for path, want := range map[string]string{
+				"/p/03756123c54f2857ac841e94b9679189": `data-aisle="similar" data-item="03756123c54f2857ac841e94b9679189"`,
+				"/search?q=train":                     `data-aisle="search"`,
+				"/cart":                               `data-aisle="cart"`,
+			} {
+				resp, err := http.Get(store + path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+					t.Fatalf("%s: %d, lacks %s", path, resp.StatusCode, want)
+				}
+			}
+			if resp, err := http.Get(edgeURL + "/aisle.js"); err != nil || resp.StatusCode != 200 {
+				t.Fatalf("aisle.js from the edge: %v %v", resp, err)
+			} else {
+				resp.Body.Close()
 			}
 			// The store's origin may call the edge; the answer is personal.
 			req, _ := http.NewRequest(http.MethodPost, edgeURL+"/v1/recommend",
