@@ -22,6 +22,7 @@ import (
 	"github.com/aisle-rec/aisle/edge"
 	"github.com/aisle-rec/aisle/hub/build"
 	"github.com/aisle-rec/aisle/hub/catalog"
+	"github.com/aisle-rec/aisle/hub/dashboard"
 	"github.com/aisle-rec/aisle/hub/ingest"
 	"github.com/aisle-rec/aisle/hub/publish"
 	"github.com/aisle-rec/aisle/hub/server"
@@ -118,7 +119,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			}
 		}()
 	}
-	hub, err := server.New(server.Deps{Snapshots: store, EdgeSecret: secret, Regions: demoRegions, Admin: ingest.AdminHandler(shops, logger), Logger: logger, Limits: server.DefaultLimits()})
+	adminToken, err := demoToken(ctx, shops)
+	if err != nil {
+		return err
+	}
+	hub, err := server.New(server.Deps{Snapshots: store, EdgeSecret: secret, Regions: demoRegions, Admin: ingest.AdminHandler(shops, logger), Logger: logger, Limits: server.DefaultLimits(),
+		Dashboard: dashboard.New(dashboard.Deps{Store: shops, Snapshots: store, Regions: demoRegions, Logger: logger})})
 	if err != nil {
 		return err
 	}
@@ -175,6 +181,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	for _, region := range demoRegions {
 		fmt.Fprintf(stdout, "  edge   %s  region %s   (store through this edge: %s/?region=%s)\n", edges[region], region, storeURL, region)
 	}
+	// The token is new on every run; in a browser it travels in the URL
+	// (see hub/dashboard for the trade-off), scripts send it as a header.
+	fmt.Fprintf(stdout, "  dashboard  %s/dashboard?shop=%s&token=%s\n", hubURL, demoShop, adminToken)
+	fmt.Fprintf(stdout, "             or: curl -H 'Authorization: Bearer %s' '%s/dashboard?shop=%s'\n", adminToken, hubURL, demoShop)
 	fmt.Fprintf(stdout, "\nTry: curl -s %s/v1/recommend -d '{\"placement\":\"trending\",\"k\":3}'\n", edges[demoRegions[0]])
 
 	<-ctx.Done()
@@ -211,6 +221,19 @@ type demoManifest struct {
 	Catalog  string            `json:"catalog_sha256"`
 	Format   int               `json:"snapshot_format"`
 	Versions map[string]string `json:"versions"`
+}
+
+// demoToken gives the demo shop a fresh admin token (the bundled shop is
+// created without one) for the dashboard and the admin API.
+func demoToken(ctx context.Context, st *store.Store) (string, error) {
+	token, err := store.NewToken()
+	if err != nil {
+		return "", err
+	}
+	if err := st.SetToken(ctx, demoShop, token); err != nil {
+		return "", err
+	}
+	return token, nil
 }
 
 // buildDemo runs the hub's own pipeline on the bundled shop: ingest its

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aisle-rec/aisle/hub/dashboard"
 	"github.com/aisle-rec/aisle/hub/ingest"
 	"github.com/aisle-rec/aisle/hub/publish"
 	"github.com/aisle-rec/aisle/hub/server"
@@ -51,6 +52,7 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		defer shops.Close()
 		deps.Admin = ingest.AdminHandler(shops, logger)
+		deps.Dashboard = dashboard.New(dashboard.Deps{Store: shops, Snapshots: st, Regions: deps.Regions, Logger: logger})
 	}
 	h, err := server.New(deps)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aisle-rec/aisle/hub/dashboard"
 	"github.com/aisle-rec/aisle/hub/ingest"
 	"github.com/aisle-rec/aisle/hub/publish"
 	"github.com/aisle-rec/aisle/hub/store"
@@ -40,7 +41,8 @@ func TestEveryRouteNeedsItsCredential(t *testing.T) {
 		}
 	}
 	const secret = "edge-secret-0123456789"
-	h, err := New(Deps{Snapshots: pub, EdgeSecret: secret, Regions: []string{"eu"}, Admin: ingest.AdminHandler(st, slog.New(slog.DiscardHandler))})
+	h, err := New(Deps{Snapshots: pub, EdgeSecret: secret, Regions: []string{"eu"}, Admin: ingest.AdminHandler(st, slog.New(slog.DiscardHandler)),
+		Dashboard: dashboard.New(dashboard.Deps{Store: st, Snapshots: pub, Regions: []string{"eu"}})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +58,8 @@ func TestEveryRouteNeedsItsCredential(t *testing.T) {
 		"GET /v1/health": {"GET", "/v1/health", "", ""},
 		"GET /metrics":   {"GET", "/metrics", "", ""},
 		"/v1/admin/":     {"POST", "/v1/admin/a/catalog", `{"id":"x","title":"Kite","price":1,"currency":"GBP"}` + "\n", "Bearer token-of-shop-a-0123456789"},
+		"/dashboard":     {"GET", "/dashboard?shop=a", "", "Bearer token-of-shop-a-0123456789"},
+		"/dashboard/":    {"GET", "/dashboard/?shop=a", "", "Bearer token-of-shop-a-0123456789"},
 	}
 	do := func(method, path, body, auth string) int {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
@@ -98,6 +102,9 @@ func TestEveryRouteNeedsItsCredential(t *testing.T) {
 	// Shop b's token on shop a's route is refused, and writes nothing.
 	if code := do("POST", "/v1/admin/a/catalog", `{"id":"y","title":"Ball","price":1,"currency":"GBP"}`+"\n", "Bearer token-of-shop-b-0123456789"); code != 403 {
 		t.Fatalf("another shop's token: %d, want 403", code)
+	}
+	if code := do("GET", "/dashboard?shop=a", "", "Bearer token-of-shop-b-0123456789"); code != 403 {
+		t.Fatalf("dashboard with another shop's token: %d, want 403", code)
 	}
 	c, _ := st.Counts(ctx, "a")
 	if c.Products != 1 {

@@ -27,6 +27,9 @@ type Deps struct {
 	Regions []string
 	// Admin, when set, serves /v1/admin/.
 	Admin http.Handler
+	// Dashboard, when set, serves /dashboard (see hub/dashboard); it
+	// authenticates with the shop admin token itself.
+	Dashboard http.Handler
 	// Logger receives one line per request (method, route, status,
 	// duration) and never a body, token or visitor field.
 	Logger *slog.Logger
@@ -96,6 +99,11 @@ func (h *Hub) routes() []Route {
 	if h.deps.Admin != nil {
 		rs = append(rs, Route{"/v1/admin/", CredShopToken, h.deps.Admin})
 	}
+	if h.deps.Dashboard != nil {
+		rs = append(rs,
+			Route{"/dashboard", CredShopToken, h.deps.Dashboard},
+			Route{"/dashboard/", CredShopToken, h.deps.Dashboard})
+	}
 	return rs
 }
 
@@ -127,6 +135,8 @@ func routeOf(p string) string {
 		return "/v1/admin/..."
 	case p == "/v1/health", p == "/metrics":
 		return p
+	case p == "/dashboard", strings.HasPrefix(p, "/dashboard/"):
+		return "/dashboard"
 	}
 	return "other"
 }
