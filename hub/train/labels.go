@@ -27,7 +27,7 @@ func clusterLabels(items []Item, assign []uint16, k int) []string {
 		}
 		seen := map[string]bool{}
 		for _, w := range Tokens(it.Title) {
-			if seen[w] {
+			if seen[w] || stopWords[w] {
 				continue
 			}
 			seen[w] = true
@@ -62,4 +62,11 @@ func clusterLabels(items []Item, assign []uint16, k int) []string {
 		labels[c] = strings.Join(top, " · ")
 	}
 	return labels
+}
+
+// stopWords never name a cluster: they say nothing about what is in it.
+var stopWords = map[string]bool{
+	"a": true, "an": true, "and": true, "are": true, "as": true, "at": true, "by": true, "de": true,
+	"for": true, "from": true, "in": true, "is": true, "it": true, "of": true, "on": true, "or": true,
+	"the": true, "to": true, "with": true, "x": true, "pack": true, "pcs": true, "new": true,
 }
