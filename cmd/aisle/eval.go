@@ -16,21 +16,35 @@ import (
 )
 
 func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || (args[0] != "recs" && args[0] != "coldstart" && args[0] != "-h" && args[0] != "-help" && args[0] != "--help") {
-		fmt.Fprintln(stderr, "usage: aisle eval recs|coldstart [flags]\n\nRun \"aisle eval recs -h\" or \"aisle eval coldstart -h\" for the flags.")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+	evals := []struct {
+		name, summary string
+		run           func(context.Context, []string, io.Writer, io.Writer) error
+	}{
+		{"recs", "next-item recommendation (Amazon Beauty, session data) against baselines", runEvalRecs},
+		{"coldstart", "items without behaviour, placed by the text model", runEvalColdStart},
+		{"intents", "the assistant's intent detection (Bitext)", runEvalIntents},
+		{"summaries", "\"customers say\" review summaries (FewSum, ROUGE)", runEvalSummaries},
+	}
+	usage := func(w io.Writer) {
+		fmt.Fprintln(w, "usage: aisle eval KIND [flags]\n\nkinds:")
+		for _, e := range evals {
+			fmt.Fprintf(w, "  %-10s %s\n", e.name, e.summary)
+		}
+		fmt.Fprintln(w, "\nRun \"aisle eval KIND -h\" for its flags.")
+	}
+	if len(args) > 0 {
+		for _, e := range evals {
+			if args[0] == e.name {
+				return e.run(ctx, args[1:], stdout, stderr)
+			}
+		}
+		if args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+			usage(stdout)
 			return nil
 		}
-		return errUsage
 	}
-	if args[0] == "coldstart" {
-		return runEvalColdStart(ctx, args[1:], stdout, stderr)
-	}
-	if args[0] != "recs" {
-		fmt.Fprintln(stdout, "usage: aisle eval recs|coldstart [flags]")
-		return nil
-	}
-	return runEvalRecs(ctx, args[1:], stdout, stderr)
+	usage(stderr)
+	return errUsage
 }
 
 // dataFlags name the interaction data a command reads.

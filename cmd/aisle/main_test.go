@@ -39,7 +39,9 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{nil, exitUsage, "usage: aisle COMMAND"},
 		{[]string{"-h"}, exitOK, "commands:"},
 		{[]string{"nope"}, exitUsage, `unknown command "nope"`},
-		{[]string{"eval"}, exitUsage, "aisle eval recs"},
+		{[]string{"eval"}, exitUsage, "aisle eval KIND"},
+		{[]string{"eval", "intents"}, exitUsage, "-train"},
+		{[]string{"eval", "summaries"}, exitUsage, "-fewsum"},
 		{[]string{"eval", "recs", "-h"}, exitOK, "-sequences"},
 		{[]string{"eval", "coldstart"}, exitUsage, "-sequences and -titles are required"},
 		{[]string{"eval", "recs"}, exitError, "give exactly one of"},
@@ -485,5 +487,34 @@ func TestBuildFromStore(t *testing.T) {
 	}
 	if code, _, errs = runCLI(t, "build", "-db", db, "-shop", "toys", "-data", hubDir, "-max-bytes", "1000"); code != exitError || !strings.Contains(errs, "exceeds the budget") {
 		t.Fatalf("over budget: %d %s", code, errs)
+	}
+}
+
+func TestEvalIntentsAndSummaries(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("flags,instruction,category,intent,response\n")
+	phrases := map[string][]string{
+		"track_order":   {"where is my order", "track my order please", "when will my parcel arrive", "status of order 123"},
+		"cancel_order":  {"cancel my order", "i want to cancel the purchase", "please cancel order 55", "stop my order"},
+		"get_refund":    {"i want my money back", "refund please", "how do i get a refund", "return for a refund"},
+		"contact_human": {"talk to a person", "i need a human agent", "speak with someone", "connect me to support staff"},
+	}
+	for label, ps := range phrases {
+		for r := range 5 {
+			for _, p := range ps {
+				fmt.Fprintf(&b, "B,%s %d,ORDER,%s,ok\n", p, r, label)
+			}
+		}
+	}
+	train := filepath.Join(dir, "train.csv")
+	os.WriteFile(train, []byte(b.String()), 0o644)
+	code, out, errs := runCLI(t, "eval", "intents", "-train", train, "-json")
+	var m map[string]float64
+	if code != exitOK || json.Unmarshal([]byte(out), &m) != nil || m["accuracy"] < 0.9 {
+		t.Fatalf("eval intents: %d %q %s", code, out, errs)
+	}
+	if code, _, errs := runCLI(t, "eval", "summaries", "-fewsum", filepath.Join(dir, "missing")); code != exitError || errs == "" {
+		t.Fatalf("summaries on a missing folder: %d %s", code, errs)
 	}
 }
