@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/aisle-rec/aisle/edge"
+	"github.com/aisle-rec/aisle/hub/assistant"
 	"github.com/aisle-rec/aisle/hub/build"
 	"github.com/aisle-rec/aisle/hub/catalog"
 	"github.com/aisle-rec/aisle/hub/dashboard"
@@ -123,7 +124,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	hub, err := server.New(server.Deps{Snapshots: store, EdgeSecret: secret, Regions: demoRegions, Admin: ingest.AdminHandler(shops, logger), Logger: logger, Limits: server.DefaultLimits(),
+	hub, err := server.New(server.Deps{Snapshots: store, EdgeSecret: secret, Regions: demoRegions, Admin: ingest.AdminHandler(shops, logger), Summaries: assistant.NewSummaries(shops, secret, logger), Logger: logger, Limits: server.DefaultLimits(),
 		Dashboard: dashboard.New(dashboard.Deps{Store: shops, Snapshots: store, Regions: demoRegions, Logger: logger})})
 	if err != nil {
 		return err
@@ -144,7 +145,11 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		cfg.Region = region
 		cfg.AllowedOrigins = []string{storeURL}
 		cfg.RefreshEvery = 5 * time.Second
-		e, err := edge.New(cfg, edge.Deps{Source: src, Loader: loader, Logger: logger.With("edge", region)})
+		hubc, err := edge.NewHTTPHub(hubURL, secret, &http.Client{})
+		if err != nil {
+			return err
+		}
+		e, err := edge.New(cfg, edge.Deps{Source: src, Loader: loader, Hub: hubc, Logger: logger.With("edge", region)})
 		if err != nil {
 			return err
 		}

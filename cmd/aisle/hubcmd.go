@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aisle-rec/aisle/hub/assistant"
 	"github.com/aisle-rec/aisle/hub/dashboard"
 	"github.com/aisle-rec/aisle/hub/ingest"
 	"github.com/aisle-rec/aisle/hub/publish"
@@ -52,6 +53,7 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		defer shops.Close()
 		deps.Admin = ingest.AdminHandler(shops, logger)
+		deps.Summaries = assistant.NewSummaries(shops, secret, logger)
 		deps.Dashboard = dashboard.New(dashboard.Deps{Store: shops, Snapshots: st, Regions: deps.Regions, Logger: logger})
 	}
 	h, err := server.New(deps)

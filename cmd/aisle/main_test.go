@@ -518,3 +518,40 @@ func TestEvalIntentsAndSummaries(t *testing.T) {
 		t.Fatalf("summaries on a missing folder: %d %s", code, errs)
 	}
 }
+
+// TestDemoSummaries: a product page's "customers say" summary travels from
+// the edge to the hub and back, built from the bundled reviews.
+func TestDemoSummaries(t *testing.T) {
+	store, edgeURL, _, stop := startDemo(t, t.TempDir(), "native")
+	defer stop()
+	_ = store
+	// An item of the bundled shop with several reviews.
+	counts := map[string]int{}
+	raw, _ := io.ReadAll(web.DemoReviews())
+	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+		var r struct{ Item string }
+		json.Unmarshal([]byte(line), &r)
+		counts[r.Item]++
+	}
+	item, best := "", 0
+	for it, n := range counts {
+		if n > best || (n == best && it < item) {
+			item, best = it, n
+		}
+	}
+	resp, err := http.Post(edgeURL+"/v1/summarize", "application/json", strings.NewReader(`{"shop":"toys","item":"`+item+`"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var a struct {
+		Verdict  string
+		Reviews  int
+		Pros     []struct{ Text string }
+		Degraded bool
+	}
+	json.NewDecoder(resp.Body).Decode(&a)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || a.Degraded || a.Reviews != best || a.Verdict == "" {
+		t.Fatalf("summary of %s (%d reviews) through the edge: %d %+v", item, best, resp.StatusCode, a)
+	}
+}

@@ -27,6 +27,8 @@ type Deps struct {
 	Regions []string
 	// Admin, when set, serves /v1/admin/.
 	Admin http.Handler
+	// Summaries, when set, serves POST /v1/summarize to edges.
+	Summaries http.Handler
 	// Dashboard, when set, serves /dashboard (see hub/dashboard); it
 	// authenticates with the shop admin token itself.
 	Dashboard http.Handler
@@ -99,6 +101,9 @@ func (h *Hub) routes() []Route {
 	if h.deps.Admin != nil {
 		rs = append(rs, Route{"/v1/admin/", CredShopToken, h.deps.Admin})
 	}
+	if h.deps.Summaries != nil {
+		rs = append(rs, Route{"POST /v1/summarize", CredEdgeSecret, h.deps.Summaries})
+	}
 	if h.deps.Dashboard != nil {
 		rs = append(rs,
 			Route{"/dashboard", CredShopToken, h.deps.Dashboard},
@@ -133,7 +138,7 @@ func routeOf(p string) string {
 		return "/v1/snapshots/{region}/{version}"
 	case strings.HasPrefix(p, "/v1/admin/"):
 		return "/v1/admin/..."
-	case p == "/v1/health", p == "/metrics":
+	case p == "/v1/health", p == "/metrics", p == "/v1/summarize":
 		return p
 	case p == "/dashboard", strings.HasPrefix(p, "/dashboard/"):
 		return "/dashboard"

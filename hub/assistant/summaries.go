@@ -1,0 +1,214 @@
+// Package assistant serves the hub's shopping-assistant endpoints that edges
+// escalate to. It starts with POST /v1/summarize: a "customers say" summary
+// of an item's reviews.
+package assistant
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/aisle-rec/aisle/hub/assistant/review"
+	"github.com/aisle-rec/aisle/hub/catalog"
+	"github.com/aisle-rec/aisle/hub/store"
+)
+
+// maxRequestBytes bounds a summarize request.
+const maxRequestBytes = 16 << 10
+
+// minSentimentReviews is how many rated reviews a shop needs before its own
+// sentiment model is trained; with fewer, summaries read star ratings alone.
+const minSentimentReviews = 50
+
+// Reviews is the part of the store the summaries read.
+type Reviews interface {
+	Reviews(ctx context.Context, shop, item string) ([]catalog.Review, error)
+	Counts(ctx context.Context, shop string) (store.Counts, error)
+}
+
+// Summaries answers POST /v1/summarize for edges holding the edge secret.
+// Summaries are cached per item and rebuilt when the item's reviews change;
+// each shop's sentiment model is trained from its own star ratings and
+// retrained when its reviews change.
+type Summaries struct {
+	st     Reviews
+	secret []byte
+	log    *slog.Logger
+
+	mu     sync.Mutex
+	models map[string]*shopModel // shop → sentiment
+	cache  map[[2]string]cached  // (shop, item) → summary
+}
+
+type shopModel struct {
+	key string
+	s   *review.Sentiment
+}
+
+type cached struct {
+	key string
+	sum review.Summary
+}
+
+// NewSummaries returns the summarize handler. It does no I/O.
+func NewSummaries(st Reviews, edgeSecret string, log *slog.Logger) *Summaries {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Summaries{st: st, secret: []byte("Bearer " + edgeSecret), log: log, models: map[string]*shopModel{}, cache: map[[2]string]cached{}}
+}
+
+// summarizeRequest is what an edge forwards (see package edge's allow-list).
+type summarizeRequest struct {
+	Shop string `json:"shop"`
+	Item string `json:"item"`
+}
+
+// Answer is the body of a summarize answer.
+type Answer struct {
+	Item string `json:"item"`
+	review.Summary
+	// Sources are the ids of the reviews the points cite.
+	Sources []string `json:"sources"`
+}
+
+func (h *Summaries) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		httpError(w, http.StatusMethodNotAllowed, "method not allowed")
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), h.secret) != 1 {
+		httpError(w, http.StatusUnauthorized, "missing or wrong edge credential")
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
+	if err != nil {
+		httpError(w, http.StatusBadRequest, "cannot read the body")
+		return
+	}
+	if len(body) > maxRequestBytes {
+		httpError(w, http.StatusRequestEntityTooLarge, "body over "+strconv.Itoa(maxRequestBytes)+" bytes")
+		return
+	}
+	var req summarizeRequest
+	if err := json.Unmarshal(body, &req); err != nil {
+		httpError(w, http.StatusBadRequest, "body is not a JSON object with shop and item")
+		return
+	}
+	if req.Shop == "" || req.Item == "" || len(req.Shop) > 256 || len(req.Item) > 512 || !utf8.ValidString(req.Shop+req.Item) {
+		httpError(w, http.StatusBadRequest, "shop and item are required (at most 256 and 512 bytes)")
+		return
+	}
+	ans, err := h.Summarize(r.Context(), req.Shop, req.Item)
+	if errors.Is(err, store.ErrNoShop) {
+		httpError(w, http.StatusNotFound, "unknown shop")
+		return
+	}
+	if err != nil {
+		h.log.Error("summarize", "err", err)
+		httpError(w, http.StatusInternalServerError, "summary unavailable")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(ans)
+}
+
+// Summarize returns the summary of item's reviews in shop, from the cache
+// when the reviews have not changed.
+func (h *Summaries) Summarize(ctx context.Context, shop, item string) (Answer, error) {
+	rs, err := h.st.Reviews(ctx, shop, item)
+	if err != nil {
+		return Answer{}, err
+	}
+	key := reviewsKey(rs)
+	h.mu.Lock()
+	c, ok := h.cache[[2]string{shop, item}]
+	h.mu.Unlock()
+	if !ok || c.key != key {
+		s, err := h.sentiment(ctx, shop)
+		if err != nil {
+			return Answer{}, err
+		}
+		c = cached{key: key, sum: review.Summarize(rs, s, review.SummaryOptions{})}
+		h.mu.Lock()
+		h.cache[[2]string{shop, item}] = c
+		h.mu.Unlock()
+	}
+	ans := Answer{Item: item, Summary: c.sum, Sources: []string{}}
+	seen := map[string]bool{}
+	for _, p := range append(append([]review.Point(nil), c.sum.Pros...), c.sum.Cons...) {
+		for _, id := range p.Reviews {
+			if !seen[id] {
+				seen[id] = true
+				ans.Sources = append(ans.Sources, id)
+			}
+		}
+	}
+	return ans, nil
+}
+
+// sentiment returns shop's model, training it from the shop's star ratings
+// when its number of reviews changed; nil when there are too few to learn
+// from.
+func (h *Summaries) sentiment(ctx context.Context, shop string) (*review.Sentiment, error) {
+	c, err := h.st.Counts(ctx, shop)
+	if err != nil {
+		return nil, err
+	}
+	key := strconv.Itoa(c.Reviews)
+	h.mu.Lock()
+	m := h.models[shop]
+	h.mu.Unlock()
+	if m != nil && m.key == key {
+		return m.s, nil
+	}
+	all, err := h.st.Reviews(ctx, shop, "")
+	if err != nil {
+		return nil, err
+	}
+	m = &shopModel{key: key}
+	if len(all) >= minSentimentReviews {
+		texts := make([]string, len(all))
+		stars := make([]float64, len(all))
+		for i, r := range all {
+			texts[i], stars[i] = r.Title+". "+r.Text, r.Stars
+		}
+		s, err := review.TrainSentiment(texts, stars, review.SentimentOptions{})
+		if err == nil {
+			m.s = s
+		} else {
+			h.log.Warn("summarize: sentiment from star ratings alone", "shop", shop, "err", err)
+		}
+	}
+	h.mu.Lock()
+	h.models[shop] = m
+	h.mu.Unlock()
+	return m.s, nil
+}
+
+// reviewsKey identifies a set of reviews by content.
+func reviewsKey(rs []catalog.Review) string {
+	h := sha256.New()
+	for _, r := range rs {
+		b, _ := json.Marshal(r)
+		h.Write(b)
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func httpError(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
