@@ -15,6 +15,7 @@
  *                                                 it carries data-aisle-state (loading, ready,
  *                                                 empty, error) and fires "aisle:render"
  *   <div data-aisle-chat [data-item] [data-title] [data-href-template]>  the assistant
+ *   <div data-aisle-summary data-item="ID" [data-title]>               "customers say" (verdict, pros, cons)
  * API (window.aisle): track(type, {item, query}) → whether the event was kept;
  *   consent(true|false); recommend(placement, {item, query, k, filters}) → Promise of the
  *   edge's answer (rejected on failure); refresh() re-renders the widgets shown.
@@ -420,6 +421,36 @@
     }));
   };
 
+  // ---- "customers say" ----
+  const summaries = new WeakSet();
+  const addSummary = (box) => {
+    const item = attr(box, "data-item");
+    if (summaries.has(box) || !item) return;
+    summaries.add(box);
+    post("/v1/summarize", withShop({ item })).then((s) => {
+      if (s.degraded || !(s.reviews > 0)) return;
+      const parts = [make("h2", "aisle-heading", attr(box, "data-title") || "Customers say")];
+      if (s.verdict) parts.push(make("p", "aisle-verdict", String(s.verdict)));
+      for (const [key, name] of [["pros", "Pros"], ["cons", "Cons"]]) {
+        const points = Array.isArray(s[key]) ? s[key] : [];
+        if (!points.length) continue;
+        parts.push(make("h3", "aisle-summary-" + key, name));
+        const ul = make("ul", "aisle-points");
+        ul.setAttribute("role", "list");
+        for (const p of points) {
+          const n = Array.isArray(p.reviews) ? p.reviews.length : 0;
+          const li = make("li", "aisle-point", String(p.text || ""));
+          li.setAttribute("role", "listitem");
+          if (n) li.append(make("span", "aisle-support", " (" + n + (n === 1 ? " review)" : " reviews)")));
+          ul.append(li);
+        }
+        parts.push(ul);
+      }
+      box.replaceChildren(...parts);
+      box.setAttribute("data-aisle-state", "ready");
+    }).catch((e) => warn("summary", e));
+  };
+
   // ---- page markup ----
   const scan = (root) => {
     if (!root || root.nodeType !== 1) return;
@@ -430,6 +461,7 @@
     each("[data-aisle-item]", addItem);
     each("[data-aisle]", addWidget);
     each("[data-aisle-chat]", addChat);
+    each("[data-aisle-summary]", addSummary);
   };
   const ids = (el, name) => attr(el, name).split(",").map((s) => s.trim()).filter(Boolean);
   // Clicks are recorded in the capture phase, before the page's own handlers run

@@ -144,9 +144,10 @@ func (s source) Fetch(_ context.Context, v string) ([]byte, error) {
 // with text that must stay text, item cards and sources. A message
 // containing "fail" makes it fail, so the edge answers degraded.
 type hub struct {
-	mu     sync.Mutex
-	bodies [][]byte
-	answer []byte
+	mu        sync.Mutex
+	bodies    [][]byte
+	summaries [][]byte
+	answer    []byte
 }
 
 func (h *hub) Chat(_ context.Context, body []byte) ([]byte, error) {
@@ -162,8 +163,15 @@ func (h *hub) Chat(_ context.Context, body []byte) ([]byte, error) {
 	return h.answer, nil
 }
 
-func (h *hub) Summarize(context.Context, []byte) ([]byte, error) {
-	return nil, errors.New("no summaries")
+func (h *hub) Summarize(_ context.Context, body []byte) ([]byte, error) {
+	h.mu.Lock()
+	h.summaries = append(h.summaries, bytes.Clone(body))
+	h.mu.Unlock()
+	return json.Marshal(map[string]any{
+		"item": "x", "reviews": 3, "stars": 4.3, "verdict": "Most customers are happy " + xss,
+		"pros": []map[string]any{{"text": "Flies well " + xss, "reviews": []string{"r1", "r2"}}},
+		"cons": []map[string]any{{"text": "The string is short", "reviews": []string{"r3"}}},
+	})
 }
 
 func (h *hub) received() [][]byte {
@@ -281,6 +289,7 @@ addEventListener("unhandledrejection", (e) => window.__errors.push("unhandled: "
 <form data-aisle-search id="search" onsubmit="event.preventDefault()"><input type="search" name="q" aria-label="Search"><button>Search</button></form>
 <div data-aisle="search" id="results" data-k="3" data-title="Results"></div>
 <div data-aisle-chat id="chat" data-item="{{(index .Products 0).ID}}"></div>
+<div data-aisle-summary id="says" data-item="{{(index .Products 0).ID}}"></div>
 <div class="spacer"></div>
 {{with .Below}}<article id="below" data-aisle-item="{{.ID}}" data-aisle-title="{{.Title}}"><h2>{{.Title}}</h2></article>{{end}}
 <div data-aisle="for_you" id="fy2" data-k="4" data-title="More for you"></div>{{end}}
@@ -513,6 +522,33 @@ func TestBrowser(t *testing.T) {
 		}
 		if literal == 0 {
 			t.Error("no rendered title shows the injected markup as literal text")
+		}
+		noErrors(t, ctx)
+	})
+
+	t.Run("customers say renders as text", func(t *testing.T) {
+		ctx := tab(t, "")
+		open(t, ctx, "")
+		wait(t, ctx, "summary", `document.getElementById("says").getAttribute("data-aisle-state") === "ready"`)
+		got := eval[string](t, ctx, `[...document.querySelectorAll("#says .aisle-verdict, #says .aisle-point")].map((e) => e.textContent).join(" | ")`)
+		want := "Most customers are happy " + xss + " | Flies well " + xss + " (2 reviews) | The string is short (1 review)"
+		if got != want {
+			t.Errorf("summary text\n got %q\nwant %q", got, want)
+		}
+		if n := eval[int](t, ctx, `document.querySelectorAll("#says img, #says script").length`); n != 0 {
+			t.Errorf("%d elements made from server text", n)
+		}
+		var asked bool
+		env.hub.mu.Lock()
+		summaries := slices.Clone(env.hub.summaries)
+		env.hub.mu.Unlock()
+		for _, b := range summaries {
+			if bytes.Contains(b, []byte(`"item":"`+env.products[0].ID+`"`)) {
+				asked = true
+			}
+		}
+		if !asked {
+			t.Error("the edge did not forward the summary request with the item")
 		}
 		noErrors(t, ctx)
 	})
