@@ -460,6 +460,11 @@ func appendToysReviews(reviews []Review, item, field string, st *ToysStats) []Re
 			st.ReviewsWithoutText++
 		case cut && i == len(chunks)-1:
 			st.ReviewsCutText++
+			// Say so instead of ending mid-word: drop the partial last word
+			// and mark the cut.
+			if sp := strings.LastIndexAny(r.Text, " \n"); sp > 0 {
+				r.Text = strings.TrimRight(r.Text[:sp], " \n.,;:") + "…"
+			}
 		}
 		if r.Author == "" {
 			st.ReviewsWithoutAuthor++

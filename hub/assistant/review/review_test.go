@@ -292,3 +292,19 @@ func TestFewSumVal(t *testing.T) {
 		t.Errorf("ROUGE-1 %.3f fell below 0.25", r.R1/n)
 	}
 }
+
+func TestCutSentencesAreNotQuoted(t *testing.T) {
+	rs := []catalog.Review{
+		{ID: "a", Item: "x", Stars: 5, Text: "The kite flies really well in the park. Good value for the…"},
+		{ID: "b", Item: "x", Stars: 5, Text: "The kite flies really well even in light wind."},
+	}
+	sum := Summarize(rs, nil, SummaryOptions{})
+	for _, p := range append(sum.Pros, sum.Cons...) {
+		if strings.HasSuffix(p.Text, "…") {
+			t.Fatalf("a cut-off sentence was quoted: %q", p.Text)
+		}
+	}
+	if len(sum.Pros) == 0 {
+		t.Fatal("no pros from two happy reviews")
+	}
+}

@@ -114,7 +114,8 @@ func Summarize(reviews []catalog.Review, s *Sentiment, opt SummaryOptions) Summa
 		}
 		for _, t := range SplitSentences(text) {
 			n := len(strings.Fields(t))
-			if n < opt.MinWords || n > opt.MaxWords {
+			if n < opt.MinWords || n > opt.MaxWords || strings.HasSuffix(t, "…") {
+				// Too short or long to quote, or cut off mid-thought.
 				continue
 			}
 			p := starPol
