@@ -15,12 +15,9 @@ import (
 )
 
 func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "serve" {
-		fmt.Fprintln(stderr, "usage: aisle edge serve -region R -hub URL [-listen ADDR] [flags]\n\nRun \"aisle edge serve -h\" for the flags.")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-			return nil
-		}
-		return errUsage
+	rest, err := subcommand(args, "serve", "edge serve -region R -hub URL [-listen ADDR] [flags]", stderr)
+	if err != nil || rest == nil {
+		return err
 	}
 	fs := newFlagSet("edge serve", "edge serve -region R -hub URL [-listen ADDR] [flags]", stderr)
 	region := fs.String("region", "", "the `region` this edge serves (required)")
@@ -30,7 +27,7 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	engine := fs.String("engine", "wasm", "`wasm` (the ranking module under wazero) or native")
 	cache := fs.String("cache", defaultCacheDir(), "`DIR` for compiled Wasm (speeds up later starts)")
 	refresh := fs.Duration("refresh", 30*time.Second, "how often to check the hub for a new snapshot")
-	if err := fs.parse(args[1:]); err != nil {
+	if err := fs.parse(rest); err != nil {
 		return err
 	}
 	if *region == "" || *hub == "" {

@@ -21,19 +21,16 @@ import (
 )
 
 func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "serve" {
-		fmt.Fprintln(stderr, "usage: aisle hub serve -data DIR [-listen ADDR] [flags]\n\nRun \"aisle hub serve -h\" for the flags.")
-		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
-			return nil
-		}
-		return errUsage
+	rest, err := subcommand(args, "serve", "hub serve -data DIR [-listen ADDR] [flags]", stderr)
+	if err != nil || rest == nil {
+		return err
 	}
 	fs := newFlagSet("hub serve", "hub serve -data DIR [-listen ADDR] [flags]", stderr)
 	dataDir := fs.String("data", ".aisle/hub", "hub data `DIR` (snapshots/ holds the published snapshots)")
 	listen := fs.String("listen", "127.0.0.1:8081", "`HOST:PORT` to serve on")
 	regions := fs.String("regions", "eu,us", "comma-separated `regions` the hub publishes")
 	db := fs.String("db", "", "hub store `PATH`: serves the admin API POST /v1/admin/{shop}/{catalog,reviews,faq,events} (tokens: aisle ingest token)")
-	if err := fs.parse(args[1:]); err != nil {
+	if err := fs.parse(rest); err != nil {
 		return err
 	}
 	secret := os.Getenv("AISLE_EDGE_SECRET")

@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -151,4 +152,19 @@ func serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 		return err
 	}
 	return nil
+}
+
+// subcommand checks that args start with the one subcommand name a command
+// has. It returns the arguments after it; or nil and the usage error (nil
+// for -h, after printing the usage).
+func subcommand(args []string, name, synopsis string, stderr io.Writer) ([]string, error) {
+	if len(args) > 0 && args[0] == name {
+		return args[1:], nil
+	}
+	cmd, _, _ := strings.Cut(synopsis, " -")
+	fmt.Fprintf(stderr, "usage: aisle %s\n\nRun \"aisle %s -h\" for the flags.\n", synopsis, cmd)
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		return nil, nil
+	}
+	return nil, errUsage
 }

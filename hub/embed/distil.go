@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 
 	"github.com/aisle-rec/aisle/hub/linalg"
@@ -216,19 +215,7 @@ func pca(x []float64, n, d, k int) []float64 {
 		}
 	}
 	vals, vecs := linalg.SymEigen(cov, d)
-	order := make([]int, d)
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch {
-		case vals[a] > vals[b]:
-			return -1
-		case vals[a] < vals[b]:
-			return 1
-		}
-		return 0
-	})
+	order := linalg.Descending(vals)
 	comp := make([]float64, k*d) // component p at [p*d:(p+1)*d]
 	for p := range k {
 		col := order[p]

@@ -3,7 +3,11 @@
 // truncated SVD of item vectors and the PCA of distilled text models).
 package linalg
 
-import "math"
+import (
+	"cmp"
+	"math"
+	"slices"
+)
 
 // SymEigen diagonalises the symmetric d×d matrix a (destroyed) by cyclic
 // Jacobi rotations and returns its eigenvalues and the eigenvectors as the
@@ -63,4 +67,15 @@ func SymEigen(a []float64, d int) ([]float64, []float64) {
 		vals[i] = a[i*d+i]
 	}
 	return vals, v
+}
+
+// Descending returns the indices of vals ordered from the largest value to
+// the smallest (ties keep their order): the principal components first.
+func Descending(vals []float64) []int {
+	order := make([]int, len(vals))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(vals[b], vals[a]) })
+	return order
 }

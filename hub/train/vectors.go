@@ -166,19 +166,7 @@ func truncatedSVD(rows [][]entry, cols, dims int, seed uint64) []float32 {
 		}
 	}
 	vals, vecs := linalg.SymEigen(bbt, r)
-	order := make([]int, r)
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		switch {
-		case vals[a] > vals[b]:
-			return -1
-		case vals[a] < vals[b]:
-			return 1
-		}
-		return 0
-	})
+	order := linalg.Descending(vals)
 	// U Σ = Q W Σ, with Σ = sqrt(eigenvalues).
 	k := min(dims, r)
 	out := make([]float32, n*dims)
