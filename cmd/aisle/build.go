@@ -37,6 +37,7 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := build.DefaultConfig()
 	fs.IntVar(&cfg.Train.Dims, "dims", cfg.Train.Dims, "item vector `dimensions`")
 	fs.IntVar(&cfg.Train.Neighbors, "neighbors", cfg.Train.Neighbors, "co-visitation neighbours kept per `item`")
+	fs.BoolVar(&cfg.Evaluate, "eval", cfg.Evaluate, "with -data: score Aisle and two baselines on the shop's own sessions (each session's last item held out) and keep the result for the dashboard")
 	if err := fs.parse(args); err != nil {
 		return err
 	}
@@ -60,11 +61,11 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	t0 := time.Now()
 	var d *build.Data
+	var st *store.Store // the shop's store, when building from one
 	var err error
 	switch {
 	case *db != "":
-		st, err := store.Open(ctx, *db)
-		if err != nil {
+		if st, err = store.Open(ctx, *db); err != nil {
 			return err
 		}
 		defer st.Close()
@@ -120,6 +121,12 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if st != nil && sum.Eval != nil {
+		if err := build.SaveEvaluation(ctx, st, *shop, *sum.Eval); err != nil {
+			return err
+		}
+	}
+	writeEvaluation(stdout, sum.Eval)
 	fmt.Fprintf(stdout, "read %d products, %d sessions, %d events in %s\n", sum.Products, sum.Sessions, sum.Events, loaded.Round(time.Millisecond))
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "region\titems\tclusters\tsegments\ttext model\tplaced by text\tbytes\tbytes/item\ttook\tversion\t")
@@ -133,6 +140,21 @@ func runBuild(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	tw.Flush()
 	fmt.Fprintf(stdout, "published to %s in %s\n", *dataDir, time.Since(t0).Round(time.Millisecond))
 	return nil
+}
+
+// writeEvaluation prints the build-time evaluation, if any.
+func writeEvaluation(w io.Writer, ev *build.Evaluation) {
+	if ev == nil {
+		return
+	}
+	if ev.Cases == 0 {
+		fmt.Fprintf(w, "evaluation: %s\n", ev.Note)
+		return
+	}
+	fmt.Fprintf(w, "evaluation on the shop's own sessions (%s), region %s, %d cases:\n", ev.Protocol, ev.Region, ev.Cases)
+	for _, s := range ev.Systems {
+		fmt.Fprintf(w, "  %-28s R@10 %.4f  N@10 %.4f\n", s.System, s.Recall10, s.NDCG10)
+	}
 }
 
 func trainBuild(cfg build.Config, d *build.Data, shop, region string) (*snapshot.Snapshot, error) {

@@ -312,6 +312,11 @@ func buildDemo(ctx context.Context, dir string, rebuild bool, stdout, stderr io.
 	if err != nil {
 		return fail(err)
 	}
+	if res.Eval != nil {
+		if err := build.SaveEvaluation(ctx, st, demoShop, *res.Eval); err != nil {
+			return fail(err)
+		}
+	}
 	for _, r := range res.Regions {
 		want.Versions[r.Region] = r.Version
 	}

@@ -38,12 +38,16 @@ type Config struct {
 	Embed     bool
 	Teacher   string
 	ModelRoot string
+	// Evaluate scores Aisle against baselines on the shop's own past
+	// sessions (see Evaluate) before building; the result is in
+	// Summary.Eval.
+	Evaluate bool
 }
 
 // DefaultConfig returns the defaults: two regions, compression on, the KV
-// size limit.
+// size limit, the evaluation on.
 func DefaultConfig() Config {
-	return Config{Train: train.DefaultConfig(), Regions: []string{"eu", "us"}, Compress: true, Embed: true}
+	return Config{Train: train.DefaultConfig(), Regions: []string{"eu", "us"}, Compress: true, Embed: true, Evaluate: true}
 }
 
 // Data is what a build reads: the catalog and past sessions.
@@ -88,6 +92,8 @@ type Summary struct {
 	Products, Sessions, Events int
 	Regions                    []RegionResult
 	Took                       time.Duration
+	// Eval is the build-time evaluation; nil when Config.Evaluate is off.
+	Eval *Evaluation
 }
 
 // Run builds and publishes one snapshot per region of cfg for shop. A
@@ -105,6 +111,13 @@ func Run(ctx context.Context, d *Data, shop string, cfg Config, pub *publish.Sto
 	sum := Summary{Products: len(d.Products), Sessions: len(d.Sessions)}
 	for _, s := range d.Sessions {
 		sum.Events += len(s)
+	}
+	if cfg.Evaluate {
+		ev, err := Evaluate(ctx, d, shop, cfg)
+		if err != nil {
+			return sum, err
+		}
+		sum.Eval = &ev
 	}
 	bar := progress.New(progressW, "build snapshots", len(cfg.Regions))
 	defer bar.Done()

@@ -68,6 +68,15 @@ func (a *Aisle) Fit(d *Data) error {
 	if err != nil {
 		return err
 	}
+	return a.FitSnapshot(snap, d)
+}
+
+// FitSnapshot prepares a snapshot built elsewhere (by the hub's own
+// pipeline, say) as Fit prepares its own: encoded and decoded through the
+// snapshot codec, then indexed by the ranking core. d names the items the
+// evaluation numbers; an item the snapshot lacks is never recommended, and
+// a snapshot item outside d is dropped from answers.
+func (a *Aisle) FitSnapshot(snap *snapshot.Snapshot, d *Data) error {
 	b, err := snapshot.Encode(snap, snapshot.EncodeOptions{Compress: a.Compress})
 	if err != nil {
 		return err
