@@ -42,6 +42,10 @@ type Config struct {
 	// are freed at once. Memory-bound platforms (a Workers isolate has
 	// 128 MB in all, and Wasm memory never shrinks) set it.
 	CollectAfterLoad bool
+	// ReportEvery is the least time, on the injected clock, between two
+	// traffic reports to the hub (see Report); 0 sends none. Reports are
+	// sent from inside requests, so an idle edge sends none either.
+	ReportEvery time.Duration
 	// MaxBodyBytes caps a /v1/recommend body: 1 to wire.MaxBodyBytes. Larger
 	// bodies are refused with 413 before they are read whole.
 	MaxBodyBytes int
@@ -49,14 +53,15 @@ type Config struct {
 
 // DefaultConfig returns a configuration with every field but Region and
 // AllowedOrigins set: refresh every 30 s, retry a failed first load after
-// 5 s, hub calls bounded to 5 s, refreshes to 30 s, bodies to
-// wire.MaxBodyBytes.
+// 5 s, hub calls bounded to 5 s, refreshes to 30 s, a traffic report every
+// minute, bodies to wire.MaxBodyBytes.
 func DefaultConfig() Config {
 	return Config{
 		RefreshEvery:  30 * time.Second,
 		RetryAfter:    5 * time.Second,
 		HubTimeout:    5 * time.Second,
 		SourceTimeout: 30 * time.Second,
+		ReportEvery:   time.Minute,
 		MaxBodyBytes:  wire.MaxBodyBytes,
 	}
 }
@@ -78,6 +83,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("edge: config: retry_after %v must be positive", c.RetryAfter)
 	case c.HubTimeout < 0:
 		return fmt.Errorf("edge: config: hub_timeout %v is negative (0 means no timer)", c.HubTimeout)
+	case c.ReportEvery < 0:
+		return fmt.Errorf("edge: config: report_every %v is negative (0 sends no reports)", c.ReportEvery)
 	case c.SourceTimeout < 0:
 		return fmt.Errorf("edge: config: source_timeout %v is negative (0 means no timer)", c.SourceTimeout)
 	case c.MaxBodyBytes < 1 || c.MaxBodyBytes > wire.MaxBodyBytes:

@@ -28,6 +28,14 @@ type Deps struct {
 	Clock Clock
 	// Logger receives refresh and hub events; nil discards them.
 	Logger *slog.Logger
+	// Reports receives the edge's traffic reports (see Report) every
+	// Config.ReportEvery; nil means Hub when it is a Reporter (HTTPHub
+	// is), else no reports.
+	Reports Reporter
+	// Background runs a report's send; nil runs it inside the request that
+	// found it due (the handler starts no goroutines). Native edges pass
+	// func(f func()) { go f() } so that no visitor waits for it.
+	Background func(func())
 }
 
 // Edge is the edge HTTP handler (see the package documentation). It is safe
@@ -51,6 +59,7 @@ type Edge struct {
 	requests, errors, fallbacks, degraded atomic.Int64
 	ranked, rankNanos                     atomic.Int64
 	refreshErrors, swaps                  atomic.Int64
+	rep                                   *reporting // nil: no reports
 }
 
 var (
@@ -91,6 +100,13 @@ func New(cfg Config, deps Deps) (*Edge, error) {
 		e.log = slog.New(slog.DiscardHandler)
 	}
 	e.nextCheck.Store(math.MinInt64)
+	reports := deps.Reports
+	if r, ok := deps.Hub.(Reporter); ok && reports == nil {
+		reports = r
+	}
+	if reports != nil && cfg.ReportEvery > 0 {
+		e.rep = newReporting(reports, deps.Background)
+	}
 	return e, nil
 }
 
@@ -131,10 +147,12 @@ func (e *Edge) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rt.serve(e, w, r)
+	e.maybeReport(e.now())
 }
 
 // recommend serves POST /v1/recommend.
 func (e *Edge) recommend(w http.ResponseWriter, r *http.Request) {
+	t0 := e.now()
 	body, ok := e.readBody(w, r, e.cfg.MaxBodyBytes)
 	if !ok {
 		return
@@ -173,6 +191,7 @@ func (e *Edge) recommend(w http.ResponseWriter, r *http.Request) {
 		e.fallbacks.Add(1)
 	}
 	e.writeJSON(w, http.StatusOK, resp)
+	e.observe(e.now().Sub(t0))
 }
 
 // Health is the body of GET /v1/health.

@@ -24,6 +24,7 @@ import (
 	"github.com/aisle-rec/aisle/hub/build"
 	"github.com/aisle-rec/aisle/hub/catalog"
 	"github.com/aisle-rec/aisle/hub/dashboard"
+	"github.com/aisle-rec/aisle/hub/fleet"
 	"github.com/aisle-rec/aisle/hub/ingest"
 	"github.com/aisle-rec/aisle/hub/publish"
 	"github.com/aisle-rec/aisle/hub/server"
@@ -124,8 +125,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	reports := fleet.NewRegistry(nil)
 	hub, err := server.New(server.Deps{Snapshots: store, EdgeSecret: secret, Regions: demoRegions, Admin: ingest.AdminHandler(shops, logger), Summaries: assistant.NewSummaries(shops, secret, logger), Logger: logger, Limits: server.DefaultLimits(),
-		Dashboard: dashboard.New(dashboard.Deps{Store: shops, Snapshots: store, Regions: demoRegions, Logger: logger})})
+		EdgeReports: fleet.Handler(reports, secret),
+		Dashboard:   dashboard.New(dashboard.Deps{Store: shops, Snapshots: store, Regions: demoRegions, Logger: logger, Edges: reports})})
 	if err != nil {
 		return err
 	}
@@ -145,11 +148,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		cfg.Region = region
 		cfg.AllowedOrigins = []string{storeURL}
 		cfg.RefreshEvery = 5 * time.Second
+		cfg.ReportEvery = 10 * time.Second // the dashboard shows traffic soon after a visit
 		hubc, err := edge.NewHTTPHub(hubURL, secret, &http.Client{})
 		if err != nil {
 			return err
 		}
-		e, err := edge.New(cfg, edge.Deps{Source: src, Loader: loader, Hub: hubc, Logger: logger.With("edge", region)})
+		e, err := edge.New(cfg, edge.Deps{Source: src, Loader: loader, Hub: hubc, Logger: logger.With("edge", region), Background: inBackground})
 		if err != nil {
 			return err
 		}

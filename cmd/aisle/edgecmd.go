@@ -66,7 +66,7 @@ func runEdge(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	e, err := edge.New(cfg, edge.Deps{Source: src, Loader: loader, Hub: hubc, Logger: logger})
+	e, err := edge.New(cfg, edge.Deps{Source: src, Loader: loader, Hub: hubc, Logger: logger, Background: inBackground})
 	if err != nil {
 		return err
 	}
@@ -89,3 +89,7 @@ func defaultCacheDir() string {
 	}
 	return ""
 }
+
+// inBackground runs an edge's traffic report beside the request that found
+// it due, so no visitor waits for the hub.
+func inBackground(f func()) { go f() }

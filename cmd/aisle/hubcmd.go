@@ -14,6 +14,7 @@ import (
 
 	"github.com/aisle-rec/aisle/hub/assistant"
 	"github.com/aisle-rec/aisle/hub/dashboard"
+	"github.com/aisle-rec/aisle/hub/fleet"
 	"github.com/aisle-rec/aisle/hub/ingest"
 	"github.com/aisle-rec/aisle/hub/publish"
 	"github.com/aisle-rec/aisle/hub/server"
@@ -42,7 +43,9 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	deps := server.Deps{Snapshots: st, EdgeSecret: secret, Regions: splitList(*regions), Logger: logger, Limits: server.DefaultLimits()}
+	reports := fleet.NewRegistry(nil)
+	deps := server.Deps{Snapshots: st, EdgeSecret: secret, Regions: splitList(*regions), Logger: logger, Limits: server.DefaultLimits(),
+		EdgeReports: fleet.Handler(reports, secret)}
 	if *db != "" {
 		shops, err := store.Open(ctx, *db)
 		if err != nil {
@@ -51,7 +54,7 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer shops.Close()
 		deps.Admin = ingest.AdminHandler(shops, logger)
 		deps.Summaries = assistant.NewSummaries(shops, secret, logger)
-		deps.Dashboard = dashboard.New(dashboard.Deps{Store: shops, Snapshots: st, Regions: deps.Regions, Logger: logger})
+		deps.Dashboard = dashboard.New(dashboard.Deps{Store: shops, Snapshots: st, Regions: deps.Regions, Logger: logger, Edges: reports})
 	}
 	h, err := server.New(deps)
 	if err != nil {

@@ -35,6 +35,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/aisle-rec/aisle/hub/fleet"
 	"github.com/aisle-rec/aisle/hub/publish"
 	"github.com/aisle-rec/aisle/hub/store"
 	"github.com/aisle-rec/aisle/shared/rank"
@@ -50,6 +51,14 @@ type Deps struct {
 	Regions []string
 	// Logger receives errors (never a token); nil discards them.
 	Logger *slog.Logger
+	// Edges, when set, holds what the edges reported (see hub/fleet): the
+	// page shows the traffic of the regions serving the shop's snapshot.
+	Edges *fleet.Registry
+	// Intents, when set, returns the shop's chat intent counts, shown as
+	// the top intents.
+	Intents func(shop string) map[string]int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
 // MaxPoints bounds the points drawn in the embedding map.
@@ -60,6 +69,9 @@ const MaxPoints = 3000
 func New(d Deps) http.Handler {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
 	}
 	return &handler{deps: d, cache: map[string]*snapView{}}
 }
@@ -160,6 +172,18 @@ type page struct {
 	MapRegion string
 	Map       *svgMap
 	Segments  []segmentRow
+	// Eval is the latest build-time evaluation; nil before the first
+	// build that ran one.
+	Eval *evalView
+	// Edges is nil without Deps.Edges.
+	Edges *edgeView
+	// Searches and Intents are the top search queries and chat intents.
+	Searches    []countRow
+	SearchChart *barChart
+	ShowIntents bool
+	KeepReports int
+	Intents     []countRow
+	IntentChart *barChart
 }
 
 type regionRow struct {
@@ -194,7 +218,24 @@ func (h *handler) page(ctx context.Context, shop string) (*page, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &page{Shop: shop, Counts: c}
+	p := &page{Shop: shop, Counts: c, KeepReports: fleet.KeepPerRegion}
+	var shown []string // regions serving this shop's snapshot
+	if p.Eval, err = h.evaluation(ctx, shop); err != nil {
+		return nil, err
+	}
+	qs, err := h.deps.Store.TopQueries(ctx, shop, MaxTop)
+	if err != nil {
+		return nil, err
+	}
+	counts := make(map[string]int, len(qs))
+	for _, q := range qs {
+		counts[q.Query] = q.Count
+	}
+	p.SearchChart, p.Searches = countChart("the most frequent search queries in the shop's events", counts)
+	if h.deps.Intents != nil {
+		p.ShowIntents = true
+		p.IntentChart, p.Intents = countChart("the most frequent chat intents", h.deps.Intents(shop))
+	}
 	for _, region := range h.deps.Regions {
 		v, err := h.view(region)
 		if err != nil {
@@ -207,10 +248,12 @@ func (h *handler) page(ctx context.Context, shop string) (*page, error) {
 			continue
 		}
 		p.Regions = append(p.Regions, v.row)
+		shown = append(shown, region)
 		if p.Map == nil {
 			p.MapRegion, p.Map, p.Segments = region, v.svg, v.segments
 		}
 	}
+	p.Edges = h.edges(shown, h.deps.Now())
 	return p, nil
 }
 
@@ -239,7 +282,7 @@ func (h *handler) view(region string) (*snapView, error) {
 	if err != nil {
 		return nil, errors.New("snapshot does not decode")
 	}
-	v = build(region, s, int64(len(b)))
+	v = newSnapView(region, s, int64(len(b)))
 	h.mu.Lock()
 	for k := range h.cache {
 		if strings.HasPrefix(k, region+"/") {
@@ -251,8 +294,8 @@ func (h *handler) view(region string) (*snapView, error) {
 	return v, nil
 }
 
-// build computes the view of one decoded snapshot of size bytes.
-func build(region string, s *snapshot.Snapshot, size int64) *snapView {
+// newSnapView computes the view of one decoded snapshot of size bytes.
+func newSnapView(region string, s *snapshot.Snapshot, size int64) *snapView {
 	n := s.Len()
 	row := regionRow{Region: region, Version: s.Version, Size: size, Items: n, Clusters: s.Clusters()}
 	if len(row.Version) > 12 {

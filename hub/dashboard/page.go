@@ -164,7 +164,9 @@ td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 svg.map{width:100%;height:auto;border:1px solid #ddd;border-radius:6px;background:#fcfcfc}
 svg.map text{font-size:12px;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px;text-anchor:middle}
 ul.legend{list-style:none;padding:0;columns:3}ul.legend li{margin:.15rem 0}
-code{background:#f4f4f4;padding:0 .2rem}`
+code{background:#f4f4f4;padding:0 .2rem}
+svg.bars{width:100%;height:auto;margin:.5rem 0}svg.bars text{font-size:13px;fill:#333}svg.bars text.label{text-anchor:end}
+h3{font-size:1rem}`
 
 var csp = "default-src 'none'; style-src 'sha256-" + func() string {
 	h := sha256.Sum256([]byte(css))
@@ -190,6 +192,30 @@ const pageSrc = `<!doctype html>
 <table><thead><tr><th>region</th><th>version</th><th class="n">size</th><th class="n">bytes/item</th><th class="n">items</th><th class="n">clusters</th><th class="n">segments</th><th>built</th></tr></thead><tbody>
 {{range .Regions}}<tr class="region"><td>{{.Region}}</td>{{if .Problem}}<td colspan="7" class="muted">{{.Problem}}</td>{{else}}<td><code>{{.Version}}</code></td><td class="n">{{bytes .Size}}</td><td class="n">{{.PerItem}}</td><td class="n">{{.Items}}</td><td class="n">{{.Clusters}}</td><td class="n">{{.Segments}}</td><td>{{.Built}}</td>{{end}}</tr>
 {{end}}</tbody></table>
+<h2 id="quality">Recommendation quality on your own sessions</h2>
+{{with .Eval}}{{if .Systems}}
+<p class="muted">Measured when the index was built ({{.When}}, region {{.Region}}): {{.Protocol}}. {{.Cases}} held-out events{{if .Skipped}}, {{.Skipped}} skipped (item unknown in the region){{end}}; the snapshot scored was built by the same pipeline from the other {{.Sessions}} sessions' events.</p>
+<table class="eval"><thead><tr><th>system</th><th class="n">recall@10</th><th class="n">NDCG@10</th><th class="n">recall@20</th><th class="n">MRR@20</th></tr></thead><tbody>
+{{range .Systems}}<tr class="system"><td>{{.System}}</td><td class="n">{{printf "%.4f" .Recall10}}</td><td class="n">{{printf "%.4f" .NDCG10}}</td><td class="n">{{printf "%.4f" .Recall20}}</td><td class="n">{{printf "%.4f" .MRR20}}</td></tr>
+{{end}}</tbody></table>
+{{template "bars" .Chart}}
+<p class="muted">recall@10: how often the visitor's next item was among the ten shown; NDCG@10 also rewards placing it near the top.</p>
+{{else}}<p class="muted" id="no-eval">{{.Note}}</p>{{end}}
+{{else}}<p class="muted" id="no-eval">No evaluation yet: it runs with every build (aisle build -db …) once past events are ingested.</p>{{end}}
+{{with .Edges}}
+<h2 id="edges">Edges</h2>
+{{if .Rows}}
+<table><thead><tr><th>region</th><th class="n">edges</th><th class="n">requests</th><th class="n">recommends</th><th class="n">p50</th><th class="n">p99</th><th class="n">fallback rate</th><th class="n">error rate</th><th>last report</th></tr></thead><tbody>
+{{range .Rows}}<tr class="edge"><td>{{.Region}}</td><td class="n">{{.Instances}}</td><td class="n">{{.Requests}}</td><td class="n">{{.Recommends}}</td><td class="n">{{.P50}}</td><td class="n">{{.P99}}</td><td class="n">{{.Fallback}}</td><td class="n">{{.Errors}}</td><td>{{.Last}}</td></tr>
+{{end}}</tbody></table>
+<p class="muted">From the latest reports of each region's edges (up to {{$.KeepReports}} per region, sent about once a minute of traffic). Latency is the time a recommend request spends in the edge, read from a histogram: p50 and p99 are bucket bounds. Workers edges cannot time themselves (their clock stands still while code runs).</p>
+{{with .Chart}}<h3>Recommend latency at the edge</h3>{{template "bars" .}}{{end}}
+{{else}}<p class="muted" id="no-edges">No edge has reported yet.</p>{{end}}
+{{end}}
+<h2 id="searches">Top searches</h2>
+{{if .Searches}}{{template "bars" .SearchChart}}{{else}}<p class="muted">No search events among the shop's ingested events.</p>{{end}}
+{{if .ShowIntents}}<h2 id="intents">Top chat intents</h2>
+{{if .Intents}}{{template "bars" .IntentChart}}{{else}}<p class="muted">No chat questions yet.</p>{{end}}{{end}}
 {{with .Map}}
 <h2>Map of the item embedding space{{with $.MapRegion}} ({{.}}){{end}}</h2>
 <p class="muted">Each dot is an item ({{.Sampled}} of {{.Total}} shown), placed by the first two principal components of the item vectors and coloured by cluster; labels sit at cluster centroids. Nearby dots are items the recommender sees as similar.</p>
@@ -206,9 +232,15 @@ const pageSrc = `<!doctype html>
 {{end}}</tbody></table>
 {{end}}
 </body></html>
+{{define "bars"}}{{with .}}<svg class="bars" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {{.W}} {{.H}}" role="img" aria-label="{{.Label}}">
+{{range .Rows}}<text class="label" x="{{labelX}}" y="{{.Y}}">{{.Label}}</text>{{range .Bars}}<rect x="{{barX}}" y="{{.Y}}" width="{{.W}}" height="{{.H}}" rx="2" fill="{{.Fill}}"/><text x="{{.TX}}" y="{{.TY}}">{{.Text}}</text>{{end}}
+{{end}}</svg>
+{{if .Legend}}<ul class="legend">{{range .Legend}}<li><svg width="12" height="12" aria-hidden="true"><rect width="12" height="12" rx="2" fill="{{.Fill}}"/></svg> {{.Label}}</li>{{end}}</ul>{{end}}{{end}}{{end}}
 `
 
 var pageTmpl = template.Must(template.New("dashboard").Funcs(template.FuncMap{
+	"labelX": func() float64 { return labelW - 10 },
+	"barX":   func() float64 { return labelW },
 	"bytes": func(n int64) string {
 		switch {
 		case n >= 1<<20:

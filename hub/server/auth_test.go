@@ -11,6 +11,7 @@ import (
 
 	"github.com/aisle-rec/aisle/hub/assistant"
 	"github.com/aisle-rec/aisle/hub/dashboard"
+	"github.com/aisle-rec/aisle/hub/fleet"
 	"github.com/aisle-rec/aisle/hub/ingest"
 	"github.com/aisle-rec/aisle/hub/publish"
 	"github.com/aisle-rec/aisle/hub/store"
@@ -43,7 +44,8 @@ func TestEveryRouteNeedsItsCredential(t *testing.T) {
 	}
 	const secret = "edge-secret-0123456789"
 	h, err := New(Deps{Snapshots: pub, EdgeSecret: secret, Regions: []string{"eu"}, Admin: ingest.AdminHandler(st, slog.New(slog.DiscardHandler)), Summaries: assistant.NewSummaries(st, secret, nil),
-		Dashboard: dashboard.New(dashboard.Deps{Store: st, Snapshots: pub, Regions: []string{"eu"}})})
+		EdgeReports: fleet.Handler(fleet.NewRegistry(nil), secret),
+		Dashboard:   dashboard.New(dashboard.Deps{Store: st, Snapshots: pub, Regions: []string{"eu"}})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,13 +57,14 @@ func TestEveryRouteNeedsItsCredential(t *testing.T) {
 		method, path, body string
 		right              string
 	}{
-		"/v1/snapshots/":     {"GET", "/v1/snapshots/eu/" + v, "", "Bearer " + secret},
-		"GET /v1/health":     {"GET", "/v1/health", "", ""},
-		"GET /metrics":       {"GET", "/metrics", "", ""},
-		"POST /v1/summarize": {"POST", "/v1/summarize", `{"shop":"a","item":"x"}`, "Bearer " + secret},
-		"/v1/admin/":         {"POST", "/v1/admin/a/catalog", `{"id":"x","title":"Kite","price":1,"currency":"GBP"}` + "\n", "Bearer token-of-shop-a-0123456789"},
-		"/dashboard":         {"GET", "/dashboard?shop=a", "", "Bearer token-of-shop-a-0123456789"},
-		"/dashboard/":        {"GET", "/dashboard/?shop=a", "", "Bearer token-of-shop-a-0123456789"},
+		"/v1/snapshots/":       {"GET", "/v1/snapshots/eu/" + v, "", "Bearer " + secret},
+		"GET /v1/health":       {"GET", "/v1/health", "", ""},
+		"GET /metrics":         {"GET", "/metrics", "", ""},
+		"POST /v1/summarize":   {"POST", "/v1/summarize", `{"shop":"a","item":"x"}`, "Bearer " + secret},
+		"POST /v1/edge/report": {"POST", "/v1/edge/report", `{"region":"eu","instance":"0a1b","from":1,"to":2,"requests":3,"recommends":2,"timed":true,"latency":[1,1,0,0,0,0,0,0,0,0,0,0]}`, "Bearer " + secret},
+		"/v1/admin/":           {"POST", "/v1/admin/a/catalog", `{"id":"x","title":"Kite","price":1,"currency":"GBP"}` + "\n", "Bearer token-of-shop-a-0123456789"},
+		"/dashboard":           {"GET", "/dashboard?shop=a", "", "Bearer token-of-shop-a-0123456789"},
+		"/dashboard/":          {"GET", "/dashboard/?shop=a", "", "Bearer token-of-shop-a-0123456789"},
 	}
 	do := func(method, path, body, auth string) int {
 		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))

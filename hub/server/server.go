@@ -29,6 +29,9 @@ type Deps struct {
 	Admin http.Handler
 	// Summaries, when set, serves POST /v1/summarize to edges.
 	Summaries http.Handler
+	// EdgeReports, when set, serves POST /v1/edge/report to edges (see
+	// hub/fleet); it checks the edge secret itself.
+	EdgeReports http.Handler
 	// Dashboard, when set, serves /dashboard (see hub/dashboard); it
 	// authenticates with the shop admin token itself.
 	Dashboard http.Handler
@@ -104,6 +107,9 @@ func (h *Hub) routes() []Route {
 	if h.deps.Summaries != nil {
 		rs = append(rs, Route{"POST /v1/summarize", CredEdgeSecret, h.deps.Summaries})
 	}
+	if h.deps.EdgeReports != nil {
+		rs = append(rs, Route{"POST /v1/edge/report", CredEdgeSecret, h.deps.EdgeReports})
+	}
 	if h.deps.Dashboard != nil {
 		rs = append(rs,
 			Route{"/dashboard", CredShopToken, h.deps.Dashboard},
@@ -138,7 +144,7 @@ func routeOf(p string) string {
 		return "/v1/snapshots/{region}/{version}"
 	case strings.HasPrefix(p, "/v1/admin/"):
 		return "/v1/admin/..."
-	case p == "/v1/health", p == "/metrics", p == "/v1/summarize":
+	case p == "/v1/health", p == "/metrics", p == "/v1/summarize", p == "/v1/edge/report":
 		return p
 	case p == "/dashboard", strings.HasPrefix(p, "/dashboard/"):
 		return "/dashboard"

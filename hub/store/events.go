@@ -174,3 +174,33 @@ func (s *Store) Sessions(ctx context.Context, shop string, fn func(session strin
 	}
 	return nil
 }
+
+// QueryCount is a search query and how many search events carried it.
+type QueryCount struct {
+	Query string `json:"query"`
+	Count int    `json:"count"`
+}
+
+// TopQueries returns the shop's n most frequent search queries, compared
+// after trimming and ASCII lower-casing, most frequent first (ties in
+// query order).
+func (s *Store) TopQueries(ctx context.Context, shop string, n int) ([]QueryCount, error) {
+	if n <= 0 {
+		return nil, nil
+	}
+	var out []QueryCount
+	err := readRows(ctx, s.db, shop, func(rows *sql.Rows) error {
+		var q QueryCount
+		if err := rows.Scan(&q.Query, &q.Count); err != nil {
+			return err
+		}
+		out = append(out, q)
+		return nil
+	}, `SELECT lower(trim(query)) AS q, count(*) AS c FROM events
+		WHERE shop = ? AND type = 'search' AND trim(query) != ''
+		GROUP BY q ORDER BY c DESC, q LIMIT ?`, shop, n)
+	if err != nil {
+		return nil, fmt.Errorf("store: top queries of %q: %w", shop, err)
+	}
+	return out, nil
+}
