@@ -30,9 +30,11 @@ type Config struct {
 	// between two load attempts and the Retry-After of the 503 answer.
 	// Must be positive.
 	RetryAfter time.Duration
-	// HubTimeout bounds one chat or summarize call to the hub. 0 arms no
-	// timer and relies on the platform to cancel the request's context (the
-	// Workers build sets 0; see the package documentation).
+	// HubTimeout bounds one chat or summarize call to the hub; the default,
+	// 2.5 s, keeps the visitor's answer, degraded if need be, within 3 s. 0
+	// arms no timer and relies on the platform to cancel the request's
+	// context (the Workers build sets 0 and bounds the fetch itself; see the
+	// package documentation).
 	HubTimeout time.Duration
 	// SourceTimeout bounds one refresh (pointer, fetch). 0 arms no timer and
 	// relies on the platform, as for HubTimeout.
@@ -53,13 +55,13 @@ type Config struct {
 
 // DefaultConfig returns a configuration with every field but Region and
 // AllowedOrigins set: refresh every 30 s, retry a failed first load after
-// 5 s, hub calls bounded to 5 s, refreshes to 30 s, a traffic report every
+// 5 s, hub calls bounded to 2.5 s, refreshes to 30 s, a traffic report every
 // minute, bodies to wire.MaxBodyBytes.
 func DefaultConfig() Config {
 	return Config{
 		RefreshEvery:  30 * time.Second,
 		RetryAfter:    5 * time.Second,
-		HubTimeout:    5 * time.Second,
+		HubTimeout:    2500 * time.Millisecond,
 		SourceTimeout: 30 * time.Second,
 		ReportEvery:   time.Minute,
 		MaxBodyBytes:  wire.MaxBodyBytes,

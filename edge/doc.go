@@ -58,9 +58,11 @@
 // with context.WithTimeout, which arms a Go runtime timer. Under Workers,
 // Go timers misbehave when requests run concurrently in one Go instance, and
 // the platform already bounds each request's wall time and cancels its
-// context, so the Workers build sets both to 0: no timer, rely on the
-// platform. Natively, keep them set so a hung hub cannot hold a request (or
-// the refresh lock) forever.
+// context, so the Workers build sets both to 0: no Go timer. The platform's
+// bound is far longer than a visitor waits for chat, so the Worker's hub
+// client is a FetchDoer with a Timeout, which aborts the fetch with a
+// JavaScript timer (AbortSignal.timeout). Natively, keep them set so a hung
+// hub cannot hold a request (or the refresh lock) forever.
 //
 // # Escalation allow-list
 //

@@ -8,61 +8,95 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"syscall/js"
-
-	"github.com/syumai/workers/cloudflare/fetch"
+	"time"
 )
 
 // FetchDoer is a Doer for the Workers build: net/http's client panics
-// inside Workers, so requests go out through syumai/workers' fetch client
-// (the runtime's fetch()). Redirects are not followed, so that the hub
-// secret in the Authorization header is never sent on to another host; a
-// 3xx answer reaches the caller as it is.
+// inside Workers, so requests go out through the runtime's fetch().
+// Redirects are not followed, so that the hub secret in the Authorization
+// header is never sent on to another host; a 3xx answer reaches the caller
+// as it is.
 //
 // The response body is read whole with arrayBuffer() and copied into Go in
-// one js.CopyBytesToGo, instead of through the client's ReadableStream
-// reader, which takes hundreds of milliseconds per megabyte.
+// one js.CopyBytesToGo, instead of through a ReadableStream reader, which
+// takes hundreds of milliseconds per megabyte.
 type FetchDoer struct {
 	// MaxBytes caps a response body; a longer one is an ErrBodyTooLarge
 	// error. Zero means snapshot-sized: 256 MiB.
 	MaxBytes int64
-
-	client *fetch.Client
+	// Timeout, when positive, aborts a request whose answer (headers and
+	// body) has not arrived within it. It is the runtime's
+	// AbortSignal.timeout, a JavaScript timer: Go timers cannot be used
+	// under Workers (see the package documentation), and the platform
+	// bounds a request only by its own, much longer, limits.
+	Timeout time.Duration
 }
 
 // NewFetchDoer returns a FetchDoer on the runtime's global fetch.
-func NewFetchDoer() *FetchDoer { return &FetchDoer{client: fetch.NewClient()} }
-
-// rawBody is implemented by the client's response bodies: the
-// ReadableStream behind them.
-type rawBody interface{ GetRawJSBody() js.Value }
+func NewFetchDoer() *FetchDoer { return &FetchDoer{} }
 
 // Do sends req and returns the answer with its body already read. It
-// honours req's context while waiting for the body; the fetch itself is
-// bounded by the platform.
+// honours req's context while waiting; the fetch itself is bounded by
+// Timeout and by the platform.
 func (d *FetchDoer) Do(req *http.Request) (*http.Response, error) {
 	ctx := req.Context()
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	resp, err := d.client.Do(&fetch.Request{Request: req}, &fetch.RequestInit{Redirect: fetch.RedirectModeManual})
+	init := js.Global().Get("Object").New()
+	init.Set("method", req.Method)
+	init.Set("redirect", "manual")
+	h := js.Global().Get("Headers").New()
+	for k, vs := range req.Header {
+		for _, v := range vs {
+			h.Call("append", k, v)
+		}
+	}
+	init.Set("headers", h)
+	if req.Body != nil && req.Body != http.NoBody {
+		b, err := io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("fetch: read request body: %w", err)
+		}
+		body := js.Global().Get("Uint8Array").New(len(b))
+		js.CopyBytesToJS(body, b)
+		init.Set("body", body)
+	}
+	if d.Timeout > 0 {
+		signal, err := call(js.Global().Get("AbortSignal"), "timeout", d.Timeout.Milliseconds())
+		if err != nil {
+			return nil, fmt.Errorf("fetch: %w", err)
+		}
+		init.Set("signal", signal)
+	}
+	p, err := call(js.Global(), "fetch", req.URL.String(), init)
 	if err != nil {
 		return nil, fmt.Errorf("fetch: %w", err)
 	}
+	res, err := await(ctx, p)
+	if err != nil {
+		return nil, fmt.Errorf("fetch: %w", err)
+	}
+	resp := &http.Response{
+		Status:     strconv.Itoa(res.Get("status").Int()) + " " + res.Get("statusText").String(),
+		StatusCode: res.Get("status").Int(),
+		Header:     http.Header{},
+		Request:    req,
+	}
+	entries := js.Global().Get("Array").Call("from", res.Get("headers").Call("entries"))
+	for i := range entries.Length() {
+		e := entries.Index(i)
+		resp.Header.Add(e.Index(0).String(), e.Index(1).String())
+	}
+	resp.ContentLength, _ = strconv.ParseInt(resp.Header.Get("Content-Length"), 10, 64)
 	max := d.MaxBytes
 	if max <= 0 {
 		max = 256 << 20
 	}
-	rb, ok := resp.Body.(rawBody)
-	if !ok { // not expected from this client; fall back to the slow path
-		defer resp.Body.Close()
-		b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
-		if err != nil {
-			return nil, fmt.Errorf("fetch: read body: %w", err)
-		}
-		return withBody(resp, b, max)
-	}
-	stream := rb.GetRawJSBody()
+	stream := res.Get("body")
 	if stream.IsNull() || stream.IsUndefined() {
 		return withBody(resp, nil, max)
 	}
@@ -70,7 +104,7 @@ func (d *FetchDoer) Do(req *http.Request) (*http.Response, error) {
 		_, _ = call(stream, "cancel")
 		return nil, fmt.Errorf("fetch: %w: %d bytes, limit %d", ErrBodyTooLarge, resp.ContentLength, max)
 	}
-	p, err := call(js.Global().Get("Response").New(stream), "arrayBuffer")
+	p, err = call(res, "arrayBuffer")
 	if err != nil {
 		return nil, fmt.Errorf("fetch: read body: %w", err)
 	}

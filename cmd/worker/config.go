@@ -28,6 +28,12 @@ const (
 // at once; Workers KV stores at most 25 MiB per value anyway.
 const maxSnapshotBytes = 32 << 20
 
+// hubTimeout bounds one chat or summarize call to the hub, so that the
+// visitor gets an answer, degraded if need be, within 3 s. The edge arms no
+// Go timer for it (Config.HubTimeout is 0 here): the hub's FetchDoer aborts
+// the fetch with a JavaScript timer (AbortSignal.timeout).
+const hubTimeout = 2500 * time.Millisecond
+
 // maxRefreshSeconds is the largest REFRESH_SECONDS accepted: a day.
 const maxRefreshSeconds = 24 * 60 * 60
 

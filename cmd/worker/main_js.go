@@ -56,7 +56,11 @@ func handler(log *slog.Logger) (http.Handler, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		hub, err := edge.NewFetchHub(base, secret, doer)
+		// Chat and summaries answer degraded rather than keep a visitor
+		// waiting: their own doer carries the hub timeout.
+		hubDoer := edge.NewFetchDoer()
+		hubDoer.MaxBytes, hubDoer.Timeout = maxSnapshotBytes, hubTimeout
+		hub, err := edge.NewFetchHub(base, secret, hubDoer)
 		return src, hub, err
 	}}
 	if haveKV {
