@@ -86,15 +86,23 @@ type page struct {
 	Products     []*catalog.Product
 	Category     string
 	Query        string
+	Cart         []cartLine
+	CartTotal    float64
+	CartCount    int
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/cart" && r.Method == http.MethodPost {
+		s.updateCart(w, r)
+		return
+	}
 	region := r.URL.Query().Get("region")
 	if _, ok := s.edges[region]; !ok {
 		region = s.regions[0]
 	}
 	p := page{Edge: s.edges[region], Region: region, Regions: s.regions, Cats: s.cats}
+	p.Cart, p.CartTotal, p.CartCount = s.lines(readCart(r))
 	name := "home.html"
 	switch {
 	case r.URL.Path == "/":
@@ -126,7 +134,7 @@ func (s *Store) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src "+p.Edge+"; connect-src "+p.Edge+"; style-src 'unsafe-inline'; img-src 'self' data:")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; script-src "+p.Edge+"; connect-src "+p.Edge+"; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'")
 	if err := s.tmpl.ExecuteTemplate(w, name, p); err != nil {
 		http.Error(w, "page error", http.StatusInternalServerError)
 	}
