@@ -25,7 +25,7 @@ type Index struct {
 	n    int
 	dims int
 
-	ids    map[string]uint32
+	ids    idTable
 	logPop []float32 // log1p(popularity) / log1p(max popularity), in [0, 1]
 	trend  []float32 // trending score / the top one, in [0, 1]; 0 off the list
 	norm   []float32 // Euclidean norm of each quantised item vector
@@ -40,9 +40,13 @@ type Index struct {
 	// space.
 	text *embed.Embedder
 
-	// postings maps a title or category token to the items holding it, with
-	// their BM25 term weights in the same positions.
-	postings map[string]posting
+	// terms numbers the title and category tokens; the items holding term
+	// t are postItem[postOff[t]:postOff[t+1]], in item order, with their
+	// BM25 term weights in the same positions of postW.
+	terms    termTable
+	postOff  []uint32
+	postItem []uint32
+	postW    []float32
 
 	// free holds idle scratch spaces. Unlike a sync.Pool it is not emptied
 	// by garbage collection, so a warm index never reallocates its
@@ -74,11 +78,6 @@ func (x *Index) putScratch(s *scratch) {
 	x.mu.Unlock()
 }
 
-type posting struct {
-	items []uint32
-	w     []float32
-}
-
 // New prepares s for ranking with cfg. s must be a valid snapshot (as
 // returned by snapshot.Decode) and must not be modified afterwards.
 func New(s *snapshot.Snapshot, cfg Config) (*Index, error) {
@@ -101,13 +100,8 @@ func New(s *snapshot.Snapshot, cfg Config) (*Index, error) {
 			}
 		}
 	}
-	x.ids = make(map[string]uint32, x.n)
-	for i, id := range s.Items.IDs {
-		if _, dup := x.ids[id]; dup {
-			return nil, errors.New("rank: duplicate item id " + id)
-		}
-		x.ids[id] = uint32(i)
-	}
+	// Validate has checked that ids are unique.
+	x.ids = newIDTable(s.Items.IDs)
 	var maxPop float32
 	for _, p := range s.Items.Popularity {
 		maxPop = max(maxPop, p)
@@ -160,9 +154,16 @@ func (x *Index) Snapshot() *snapshot.Snapshot { return x.snap }
 func (x *Index) Segments() *Segments { return x.segments }
 
 // Lookup returns the item number of id.
-func (x *Index) Lookup(id string) (uint32, bool) {
-	i, ok := x.ids[id]
-	return i, ok
+func (x *Index) Lookup(id string) (uint32, bool) { return x.ids.find(id) }
+
+// posting returns the items holding token tok and their term weights.
+func (x *Index) posting(tok []byte) ([]uint32, []float32) {
+	t, ok := x.terms.find(tok)
+	if !ok {
+		return nil, nil
+	}
+	a, b := x.postOff[t], x.postOff[t+1]
+	return x.postItem[a:b], x.postW[a:b]
 }
 
 func (x *Index) buildClusters() {
@@ -197,45 +198,73 @@ const (
 	bm25B  = 0.75
 )
 
+// buildPostings builds the lexical index in two passes over the items'
+// tokens, without a map or slice per term: the first numbers the terms and
+// counts the items holding each, the second fills one flat posting array.
 func (x *Index) buildPostings() {
-	type tf struct {
-		item uint32
-		n    float32
-	}
-	terms := map[string][]tf{}
+	items := &x.snap.Items
+	x.terms = newTermTable(1024)
+	// tokOff[i]:tokOff[i+1] are item i's token numbers in toks, sorted.
+	tokOff := make([]uint32, x.n+1)
+	toks := make([]uint32, 0, 8*x.n)
 	lens := make([]float32, x.n)
 	var total float64
 	var tk tokenizer
-	counts := map[string]float32{}
 	for i := range x.n {
-		clear(counts)
-		for _, field := range [2]string{x.snap.Items.Titles[i], x.snap.Items.Categories[i]} {
+		start := len(toks)
+		for _, field := range [2]string{items.Titles[i], items.Categories[i]} {
 			tk.reset(field)
 			for tok, ok := tk.next(); ok; tok, ok = tk.next() {
-				counts[string(tok)]++
-				lens[i]++
+				toks = append(toks, x.terms.add(tok))
 			}
 		}
+		lens[i] = float32(len(toks) - start)
 		total += float64(lens[i])
-		for t, c := range counts {
-			terms[t] = append(terms[t], tf{uint32(i), c})
+		slices.Sort(toks[start:])
+		tokOff[i+1] = uint32(len(toks))
+	}
+	x.terms.compact()
+	nt := x.terms.len()
+	// df[t] counts the items holding term t.
+	x.postOff = make([]uint32, nt+1)
+	df := x.postOff[1:]
+	for i := range x.n {
+		row := toks[tokOff[i]:tokOff[i+1]]
+		for k, t := range row {
+			if k == 0 || row[k-1] != t {
+				df[t]++
+			}
 		}
+	}
+	idf := make([]float32, nt)
+	for t, c := range df {
+		idf[t] = float32(math.Log(1 + (float64(x.n)-float64(c)+0.5)/(float64(c)+0.5)))
+	}
+	for t := range nt {
+		x.postOff[t+1] += x.postOff[t]
 	}
 	avg := float32(total / float64(x.n))
 	if avg == 0 {
 		avg = 1
 	}
-	x.postings = make(map[string]posting, len(terms))
-	for t, list := range terms {
-		slices.SortFunc(list, func(a, b tf) int { return cmp.Compare(a.item, b.item) })
-		idf := float32(math.Log(1 + (float64(x.n)-float64(len(list))+0.5)/(float64(len(list))+0.5)))
-		p := posting{items: make([]uint32, len(list)), w: make([]float32, len(list))}
-		for j, e := range list {
-			norm := bm25K1 * (1 - bm25B + bm25B*lens[e.item]/avg)
-			p.items[j] = e.item
-			p.w[j] = idf * e.n * (bm25K1 + 1) / (e.n + norm)
+	x.postItem = make([]uint32, x.postOff[nt])
+	x.postW = make([]float32, x.postOff[nt])
+	fill := slices.Clone(x.postOff[:nt])
+	for i := range x.n {
+		norm := bm25K1 * (1 - bm25B + bm25B*lens[i]/avg)
+		row := toks[tokOff[i]:tokOff[i+1]]
+		for k := 0; k < len(row); {
+			t, c := row[k], 1
+			for k+c < len(row) && row[k+c] == t {
+				c++
+			}
+			k += c
+			n := float32(c)
+			j := fill[t]
+			fill[t]++
+			x.postItem[j] = uint32(i)
+			x.postW[j] = idf[t] * n * (bm25K1 + 1) / (n + norm)
 		}
-		x.postings[t] = p
 	}
 }
 
@@ -254,6 +283,20 @@ func (t *tokenizer) next() ([]byte, bool) {
 		t.buf = t.buf[:0]
 		runes := 0
 		for t.i < len(t.s) {
+			if c := t.s[t.i]; c < utf8.RuneSelf {
+				// ASCII, the common case: the same answer as below.
+				switch {
+				case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+				case 'A' <= c && c <= 'Z':
+					c += 'a' - 'A'
+				default:
+					goto word
+				}
+				t.buf = append(t.buf, c)
+				runes++
+				t.i++
+				continue
+			}
 			r, size := utf8.DecodeRuneInString(t.s[t.i:])
 			if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
 				break
@@ -262,10 +305,15 @@ func (t *tokenizer) next() ([]byte, bool) {
 			runes++
 			t.i += size
 		}
+	word:
 		// Skip the separator (or an invalid byte) after the word.
 		if t.i < len(t.s) {
-			_, size := utf8.DecodeRuneInString(t.s[t.i:])
-			t.i += size
+			if t.s[t.i] < utf8.RuneSelf {
+				t.i++
+			} else {
+				_, size := utf8.DecodeRuneInString(t.s[t.i:])
+				t.i += size
+			}
 		}
 		if runes >= 2 {
 			return t.buf, true

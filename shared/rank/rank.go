@@ -145,7 +145,7 @@ func (x *Index) Rank(req *wire.RecommendRequest, resp *wire.RecommendResponse) e
 	}
 	k = min(k, wire.MaxResults, x.n)
 
-	ctx, hasCtx := x.ids[req.Item]
+	ctx, hasCtx := x.ids.find(req.Item)
 	if hasCtx {
 		s.ctx = int32(ctx)
 	}
@@ -209,7 +209,7 @@ func (x *Index) session(req *wire.RecommendRequest, s *scratch) {
 	pos := 0
 	for i := len(req.Events) - 1; i >= 0; i-- {
 		e := &req.Events[i]
-		it, ok := x.ids[e.Item]
+		it, ok := x.ids.find(e.Item)
 		if !ok || e.Type == wire.Search {
 			continue
 		}
@@ -245,7 +245,7 @@ func (x *Index) session(req *wire.RecommendRequest, s *scratch) {
 // item, items in the cart or already bought. Filters are checked later.
 func (x *Index) block(req *wire.RecommendRequest, s *scratch, ctx uint32, hasCtx bool) {
 	for _, id := range req.Filters.Exclude {
-		if it, ok := x.ids[id]; ok {
+		if it, ok := x.ids.find(id); ok {
 			s.touch(it)
 			s.flags[it] |= flagBlocked
 		}
@@ -256,7 +256,7 @@ func (x *Index) block(req *wire.RecommendRequest, s *scratch, ctx uint32, hasCtx
 	}
 	// Cart state: the running count of adds minus removes, per item.
 	for i, e := range req.Events {
-		it, ok := x.ids[e.Item]
+		it, ok := x.ids.find(e.Item)
 		if !ok {
 			continue
 		}
@@ -435,13 +435,10 @@ func (x *Index) fromQuery(s *scratch, req *wire.RecommendRequest) {
 	}
 	s.tk.reset(q)
 	for tok, ok := s.tk.next(); ok; tok, ok = s.tk.next() {
-		p, found := x.postings[string(tok)]
-		if !found {
-			continue
-		}
-		for j, it := range p.items {
+		items, w := x.posting(tok)
+		for j, it := range items {
 			s.touch(it)
-			s.query[it] += p.w[j]
+			s.query[it] += w[j]
 		}
 	}
 }

@@ -1,0 +1,97 @@
+package rank
+
+import (
+	"slices"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/aisle-rec/aisle/shared/snapshot"
+)
+
+// TestTokenizerASCIIFastPath checks the tokenizer against the rune-by-rune
+// definition it shortcuts for ASCII.
+func TestTokenizerASCIIFastPath(t *testing.T) {
+	ref := func(s string) []string {
+		var out []string
+		var w []rune
+		flush := func() {
+			if len(w) >= 2 {
+				out = append(out, string(w))
+			}
+			w = w[:0]
+		}
+		for i := 0; i < len(s); {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				w = append(w, unicode.ToLower(r))
+				continue
+			}
+			flush()
+		}
+		flush()
+		return out
+	}
+	for _, s := range []string{
+		"", "a", "ab", "Hello, World! 42 x Y7", "ÉCLAIR crème-brûlée 2x", "a\xffb cd\xff", "Straße ΣΟΦΙΑ _under_score",
+		"[Pack of 12] USB-C/HDMI 4K@60Hz", "日本語 テキスト 1", "  lead  trail  ",
+	} {
+		var tk tokenizer
+		tk.reset(s)
+		var got []string
+		for tok, ok := tk.next(); ok; tok, ok = tk.next() {
+			got = append(got, string(tok))
+		}
+		if want := ref(s); !slices.Equal(got, want) {
+			t.Errorf("%q: tokens %q, want %q", s, got, want)
+		}
+	}
+}
+
+// TestLookupTables checks the id and term tables against the snapshot.
+func TestLookupTables(t *testing.T) {
+	s := snapshot.Synthetic(3000, 8, 5, 12, 9)
+	x, err := New(s, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, id := range s.Items.IDs {
+		if j, ok := x.Lookup(id); !ok || j != uint32(i) {
+			t.Fatalf("Lookup(%q) = %d, %v; want %d", id, j, ok, i)
+		}
+	}
+	for _, id := range []string{"", "nope", s.Items.IDs[0] + "x"} {
+		if _, ok := x.Lookup(id); ok {
+			t.Errorf("Lookup(%q) found an item", id)
+		}
+	}
+	// Every term's postings are the items whose title or category holds it.
+	var tk tokenizer
+	for v := range uint32(min(x.terms.len(), 200)) {
+		term := x.terms.term(v)
+		if got, ok := x.terms.find(term); !ok || got != v {
+			t.Fatalf("term %q: find = %d, %v; want %d", term, got, ok, v)
+		}
+		items, w := x.posting(term)
+		var want []uint32
+		for i := range s.Len() {
+			has := false
+			for _, f := range [2]string{s.Items.Titles[i], s.Items.Categories[i]} {
+				tk.reset(f)
+				for tok, ok := tk.next(); ok && !has; tok, ok = tk.next() {
+					has = string(tok) == string(term)
+				}
+			}
+			if has {
+				want = append(want, uint32(i))
+			}
+		}
+		if !slices.Equal(items, want) || len(w) != len(items) {
+			t.Fatalf("term %q: items %v, want %v", term, items, want)
+		}
+	}
+	if items, _ := x.posting([]byte("zzzznotaterm")); items != nil {
+		t.Errorf("an unknown term has postings")
+	}
+}
