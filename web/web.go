@@ -18,7 +18,7 @@ import (
 
 //go:generate go run ../hub/catalog/internal/gentoys -out demo/shop
 
-//go:embed demo/shop/*.jsonl demo/shop/ATTRIBUTION.md
+//go:embed demo/shop/*.jsonl demo/shop/ATTRIBUTION.md demo/shop/faq/*.md
 var demoShop embed.FS
 
 // demoDir is the demo shop's folder inside demoShop.
@@ -37,6 +37,17 @@ func DemoReviews() io.Reader { return open("reviews.jsonl") }
 func DemoShop() fs.FS {
 	sub, err := fs.Sub(demoShop, demoDir)
 	if err != nil { // only for an invalid path, which demoDir is not
+		return demoShop
+	}
+	return sub
+}
+
+// DemoFAQ returns the demo shop's FAQ and policy documents: one markdown
+// file per document (delivery.md, returns.md, …), the kind `aisle ingest
+// faq` reads.
+func DemoFAQ() fs.FS {
+	sub, err := fs.Sub(demoShop, demoDir+"/faq")
+	if err != nil { // only for an invalid path, which this is not
 		return demoShop
 	}
 	return sub

@@ -1,6 +1,6 @@
 // Package assistant serves the hub's shopping-assistant endpoints that edges
-// escalate to. It starts with POST /v1/summarize: a "customers say" summary
-// of an item's reviews.
+// escalate to: POST /v1/chat (the assistant of package chat) and
+// POST /v1/summarize, a "customers say" summary of an item's reviews.
 package assistant
 
 import (
@@ -22,7 +22,8 @@ import (
 	"github.com/aisle-rec/aisle/hub/store"
 )
 
-// maxRequestBytes bounds a summarize request.
+// maxRequestBytes bounds a summarize or chat request (the edge's own
+// limit on what it forwards).
 const maxRequestBytes = 16 << 10
 
 // minSentimentReviews is how many rated reviews a shop needs before its own
@@ -82,22 +83,8 @@ type Answer struct {
 }
 
 func (h *Summaries) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		httpError(w, http.StatusMethodNotAllowed, "method not allowed")
-		return
-	}
-	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), h.secret) != 1 {
-		httpError(w, http.StatusUnauthorized, "missing or wrong edge credential")
-		return
-	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
-	if err != nil {
-		httpError(w, http.StatusBadRequest, "cannot read the body")
-		return
-	}
-	if len(body) > maxRequestBytes {
-		httpError(w, http.StatusRequestEntityTooLarge, "body over "+strconv.Itoa(maxRequestBytes)+" bytes")
+	body, ok := readEdgeRequest(w, r, h.secret)
+	if !ok {
 		return
 	}
 	var req summarizeRequest
@@ -205,6 +192,30 @@ func reviewsKey(rs []catalog.Review) string {
 		h.Write([]byte{0})
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// readEdgeRequest checks an edge's POST (method, edge credential, body
+// size) and returns its body; on failure it has answered and returns false.
+func readEdgeRequest(w http.ResponseWriter, r *http.Request, secret []byte) ([]byte, bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		httpError(w, http.StatusMethodNotAllowed, "method not allowed")
+		return nil, false
+	}
+	if subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), secret) != 1 {
+		httpError(w, http.StatusUnauthorized, "missing or wrong edge credential")
+		return nil, false
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBytes+1))
+	if err != nil {
+		httpError(w, http.StatusBadRequest, "cannot read the body")
+		return nil, false
+	}
+	if len(body) > maxRequestBytes {
+		httpError(w, http.StatusRequestEntityTooLarge, "body over "+strconv.Itoa(maxRequestBytes)+" bytes")
+		return nil, false
+	}
+	return body, true
 }
 
 func httpError(w http.ResponseWriter, code int, msg string) {

@@ -1,0 +1,117 @@
+package chat
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Personal data patterns. Redact replaces each match before text is logged
+// or sent to a generative backend.
+var (
+	emailRE = regexp.MustCompile(`(?i)[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}`)
+	// A card number: 13 to 19 digits, optionally grouped by spaces or dashes.
+	cardRE = regexp.MustCompile(`\b(?:\d[ \-]?){12,18}\d\b`)
+	// A phone number: an optional +country code, then 7 to 14 digits with
+	// the usual separators; at least 7 digits in all.
+	phoneRE = regexp.MustCompile(`(?:\+\d{1,3}[ \-.]?)?(?:\(\d{1,5}\)[ \-.]?)?\d(?:[ \-.]?\d){6,13}\b`)
+	// An IBAN: two letters, two check digits, 11 to 30 alphanumerics.
+	ibanRE = regexp.MustCompile(`\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b`)
+)
+
+// Redaction markers.
+const (
+	redEmail = "[email]"
+	redCard  = "[card number]"
+	redPhone = "[phone]"
+	redIBAN  = "[bank account]"
+)
+
+// Redact replaces e-mail addresses, payment card numbers (Luhn-valid digit
+// runs), bank account numbers and phone numbers in s with markers such as
+// "[email]". Order numbers the assistant needs are kept: a digit run that
+// is not Luhn-valid, has no phone-like grouping and follows the word
+// "order" stays (see keepOrder).
+func Redact(s string) string {
+	if s == "" {
+		return s
+	}
+	s = emailRE.ReplaceAllString(s, redEmail)
+	s = ibanRE.ReplaceAllString(s, redIBAN)
+	s = cardRE.ReplaceAllStringFunc(s, func(m string) string {
+		if luhn(m) {
+			return redCard
+		}
+		return m
+	})
+	s = replaceAllIndexFunc(phoneRE, s, func(m string, start int) string {
+		if keepOrder(s, m, start) {
+			return m
+		}
+		return redPhone
+	})
+	return s
+}
+
+// keepOrder reports whether the digit run m at start is an order or
+// tracking number rather than a phone number: it directly follows a word
+// such as "order" or "#", and is written without separators.
+func keepOrder(s, m string, start int) bool {
+	if strings.ContainsAny(m, " -.()+") {
+		return false
+	}
+	before := strings.ToLower(strings.TrimRight(s[:start], " :#"))
+	for _, w := range []string{"order", "order number", "order no", "order no.", "purchase", "invoice", "tracking", "tracking number", "parcel", "ref", "reference"} {
+		if strings.HasSuffix(before, w) {
+			return true
+		}
+	}
+	return strings.HasSuffix(strings.TrimRight(s[:start], " "), "#")
+}
+
+// replaceAllIndexFunc is ReplaceAllStringFunc that also passes the match's
+// start offset in s.
+func replaceAllIndexFunc(re *regexp.Regexp, s string, fn func(m string, start int) string) string {
+	idx := re.FindAllStringIndex(s, -1)
+	if idx == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range idx {
+		b.WriteString(s[last:m[0]])
+		b.WriteString(fn(s[m[0]:m[1]], m[0]))
+		last = m[1]
+	}
+	b.WriteString(s[last:])
+	return b.String()
+}
+
+// luhn reports whether the digits of s pass the Luhn check.
+func luhn(s string) bool {
+	sum, n, double := 0, 0, false
+	for i := len(s) - 1; i >= 0; i-- {
+		c := s[i]
+		if c < '0' || c > '9' {
+			continue
+		}
+		d := int(c - '0')
+		if double {
+			if d *= 2; d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+		n++
+		double = !double
+	}
+	return n >= 13 && sum%10 == 0
+}
+
+// withoutPII is s with personal data removed rather than marked.
+func withoutPII(s string) string {
+	s = Redact(s)
+	for _, m := range []string{redEmail, redCard, redPhone, redIBAN} {
+		s = strings.ReplaceAll(s, m, " ")
+	}
+	return s
+}

@@ -1,0 +1,304 @@
+package chat
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/aisle-rec/aisle/hub/assistant/review"
+	"github.com/aisle-rec/aisle/hub/catalog"
+	"github.com/aisle-rec/aisle/hub/store"
+	"github.com/aisle-rec/aisle/shared/embed"
+)
+
+// Kinds of passages, as they appear in an answer's sources.
+const (
+	KindItem   = "item"
+	KindReview = "review"
+	KindFAQ    = "faq"
+)
+
+// doc is one retrievable passage of a shop's own data.
+type doc struct {
+	kind  string
+	id    string // item, review or FAQ document id
+	item  string // the item the passage is about; "" for FAQ passages
+	title string // item title, or FAQ title and section heading
+	field string // item passages: "title", "description", "details"
+	text  string
+	stars float64 // reviews
+}
+
+type posting struct {
+	doc int32
+	tf  uint16
+}
+
+// corpus is a hybrid lexical + embedding index over a shop's catalog,
+// reviews and FAQ: BM25 over terms, plus cosine similarity in the shop's
+// text-embedding space when the shop's snapshot carries an embedder.
+type corpus struct {
+	docs     []doc
+	lens     []float32
+	avgLen   float64
+	postings map[string][]posting
+	byItem   map[string][]int32
+
+	emb  *embed.Embedder
+	vecs []float32 // len(docs)×dims, L2-normalised; nil without emb
+}
+
+// BM25 parameters and the embedding share of a hybrid score.
+const (
+	bm25K1    = 1.2
+	bm25B     = 0.75
+	embWeight = 0.35
+)
+
+// newCorpus indexes products, reviews and FAQ documents. Review sentences
+// and FAQ paragraphs are separate passages so an answer can quote the one
+// that answers the question; passages that read like instructions to an
+// assistant are left out (see looksLikeInjection).
+func newCorpus(products []catalog.Product, reviews []catalog.Review, faq []store.FAQ, emb *embed.Embedder) *corpus {
+	c := &corpus{postings: map[string][]posting{}, byItem: map[string][]int32{}, emb: emb}
+	add := func(d doc) {
+		if strings.TrimSpace(d.text) == "" || looksLikeInjection(d.text) {
+			return
+		}
+		c.docs = append(c.docs, d)
+	}
+	for i := range products {
+		p := &products[i]
+		add(doc{kind: KindItem, id: p.ID, item: p.ID, title: p.Title, field: "title", text: p.Title + ". " + strings.Join(p.Category, ", ") + ". " + p.Brand})
+		for _, ch := range chunks(p.Description) {
+			add(doc{kind: KindItem, id: p.ID, item: p.ID, title: p.Title, field: "description", text: ch})
+		}
+		keys := make([]string, 0, len(p.Attributes))
+		for k := range p.Attributes {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			add(doc{kind: KindItem, id: p.ID, item: p.ID, title: p.Title, field: "details", text: k + ": " + p.Attributes[k]})
+		}
+	}
+	for _, r := range reviews {
+		for _, s := range review.SplitSentences(r.Title + ". " + r.Text) {
+			if strings.HasSuffix(s, "…") || len(strings.Fields(s)) < 3 {
+				continue // cut off by the source, or too short to say anything
+			}
+			add(doc{kind: KindReview, id: r.ID, item: r.Item, text: s, stars: r.Stars})
+		}
+	}
+	for _, f := range faq {
+		for _, sec := range faqSections(f) {
+			add(doc{kind: KindFAQ, id: f.ID, title: sec.title, text: sec.text})
+		}
+	}
+	c.index()
+	return c
+}
+
+func (c *corpus) index() {
+	var buf []string
+	total := 0.0
+	c.lens = make([]float32, len(c.docs))
+	for i := range c.docs {
+		d := &c.docs[i]
+		buf = terms(d.text, buf)
+		c.lens[i] = float32(len(buf))
+		total += float64(len(buf))
+		tf := map[string]uint16{}
+		for _, t := range buf {
+			if tf[t] < math.MaxUint16 {
+				tf[t]++
+			}
+		}
+		for t, n := range tf {
+			c.postings[t] = append(c.postings[t], posting{int32(i), n})
+		}
+		if d.item != "" {
+			c.byItem[d.item] = append(c.byItem[d.item], int32(i))
+		}
+	}
+	if len(c.docs) > 0 {
+		c.avgLen = total / float64(len(c.docs))
+	}
+	if c.emb != nil {
+		dims := c.emb.Dims()
+		c.vecs = make([]float32, len(c.docs)*dims)
+		for i := range c.docs {
+			c.emb.Embed(c.docs[i].text, c.vecs[i*dims:(i+1)*dims])
+		}
+	}
+}
+
+// idf is BM25's inverse document frequency of a term.
+func (c *corpus) idf(t string) float64 {
+	n := float64(len(c.postings[t]))
+	return math.Log(1 + (float64(len(c.docs))-n+0.5)/(n+0.5))
+}
+
+// hit is one retrieved passage.
+type hit struct {
+	doc   int32
+	score float64 // hybrid score
+	// coverage is the share of the query's term weight (idf) the passage
+	// contains: 1 when every query term occurs in it.
+	coverage float64
+}
+
+// search returns the k best passages for query among those keep accepts
+// (nil keeps all). Only passages sharing at least one term with the query
+// are returned: the embedding reorders lexical matches, it never adds a
+// passage with no word in common, so an answer always quotes something
+// about what was asked.
+func (c *corpus) search(query string, k int, keep func(*doc) bool) []hit {
+	qt := uniq(terms(query, nil))
+	if len(qt) == 0 || len(c.docs) == 0 {
+		return nil
+	}
+	var qidf float64
+	w := make([]float64, len(qt))
+	for i, t := range qt {
+		w[i] = c.idf(t)
+		qidf += w[i]
+	}
+	score := map[int32]float64{}
+	cover := map[int32]float64{}
+	for i, t := range qt {
+		for _, p := range c.postings[t] {
+			if keep != nil && !keep(&c.docs[p.doc]) {
+				continue
+			}
+			tf := float64(p.tf)
+			norm := bm25K1 * (1 - bm25B + bm25B*float64(c.lens[p.doc])/c.avgLen)
+			score[p.doc] += w[i] * tf * (bm25K1 + 1) / (tf + norm)
+			cover[p.doc] += w[i]
+		}
+	}
+	if len(score) == 0 {
+		return nil
+	}
+	var qv []float32
+	if c.emb != nil {
+		qv = c.emb.Embed(query, nil)
+	}
+	hits := make([]hit, 0, len(score))
+	best := 0.0
+	for _, s := range score {
+		best = max(best, s)
+	}
+	for d, s := range score {
+		h := hit{doc: d, score: s / best, coverage: cover[d] / qidf}
+		if qv != nil {
+			dims := len(qv)
+			h.score += embWeight * float64(dot(qv, c.vecs[int(d)*dims:(int(d)+1)*dims]))
+		}
+		hits = append(hits, h)
+	}
+	slices.SortFunc(hits, func(a, b hit) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.doc, b.doc)
+	})
+	if len(hits) > k {
+		hits = hits[:k]
+	}
+	return hits
+}
+
+func dot(a, b []float32) float32 {
+	var s float32
+	for i := range a {
+		s += a[i] * b[i]
+	}
+	return s
+}
+
+func uniq(xs []string) []string {
+	seen := make(map[string]bool, len(xs))
+	out := xs[:0]
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+type section struct{ title, text string }
+
+// faqSections splits a markdown FAQ document into passages: one per
+// paragraph, each titled with the document title and the nearest heading.
+// Markdown markup is removed so passages read as plain text.
+func faqSections(f store.FAQ) []section {
+	var out []section
+	heading := ""
+	var para []string
+	flush := func() {
+		if len(para) > 0 {
+			t := f.Title
+			if heading != "" && !strings.EqualFold(heading, f.Title) {
+				t += " — " + heading
+			}
+			text := strings.Join(para, " ")
+			if heading != "" && !strings.EqualFold(heading, f.Title) {
+				// The heading is often the question the paragraph answers.
+				text = heading + " " + text
+			}
+			out = append(out, section{title: t, text: plainMarkdown(text)})
+			para = para[:0]
+		}
+	}
+	for _, line := range strings.Split(f.Body, "\n") {
+		l := strings.TrimSpace(line)
+		switch {
+		case l == "":
+			flush()
+		case strings.HasPrefix(l, "#"):
+			flush()
+			heading = plainMarkdown(strings.TrimSpace(strings.TrimLeft(l, "#")))
+		default:
+			para = append(para, strings.TrimLeft(l, "-*+> "))
+		}
+	}
+	flush()
+	return out
+}
+
+// plainMarkdown drops emphasis, code marks and link targets:
+// "[returns page](/returns)" becomes "returns page".
+func plainMarkdown(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '*', '_', '`':
+		case ']':
+			if i+1 < len(s) && s[i+1] == '(' {
+				if j := strings.IndexByte(s[i:], ')'); j > 0 {
+					i += j
+				}
+			}
+		case '[':
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
+}
+
+// describe names a passage for an answer's sources.
+func (d *doc) source() Source {
+	s := Source{Kind: d.kind, ID: d.id, Title: d.title}
+	if d.kind == KindReview {
+		s.Item = d.item
+		s.Title = fmt.Sprintf("review, %s stars", strconv.FormatFloat(d.stars, 'f', -1, 64))
+	}
+	return s
+}
