@@ -62,6 +62,9 @@ const (
 // request, cold start and memory from /proc, and the Worker's wasm size.
 // See benchNotes for how each figure is measured.
 func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "reliability" {
+		return runBenchReliability(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "edge" {
 		fmt.Fprintln(stderr, "usage: aisle bench edge [flags]\n\nRun \"aisle bench edge -h\" for the flags.")
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
