@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -10,17 +11,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/aisle-rec/aisle/edge"
 	"github.com/aisle-rec/aisle/hub/assistant"
+	"github.com/aisle-rec/aisle/hub/assistant/chat"
 	"github.com/aisle-rec/aisle/hub/build"
 	"github.com/aisle-rec/aisle/hub/catalog"
 	"github.com/aisle-rec/aisle/hub/dashboard"
@@ -126,9 +130,19 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	reports := fleet.NewRegistry(nil)
+	helper, err := chat.New(chat.Config{Store: shops, Snapshots: store, Regions: demoRegions, Logger: logger})
+	if err != nil {
+		return err
+	}
+	go func() {
+		// Train the assistant's intent model before the first visitor asks.
+		if err := helper.Warm(ctx, demoShop); err != nil && ctx.Err() == nil {
+			logger.Warn("demo: assistant not warmed", "err", err)
+		}
+	}()
 	hub, err := server.New(server.Deps{Snapshots: store, EdgeSecret: secret, Regions: demoRegions, Admin: ingest.AdminHandler(shops, logger), Summaries: assistant.NewSummaries(shops, secret, logger), Logger: logger, Limits: server.DefaultLimits(),
-		EdgeReports: fleet.Handler(reports, secret),
-		Dashboard:   dashboard.New(dashboard.Deps{Store: shops, Snapshots: store, Regions: demoRegions, Logger: logger, Edges: reports})})
+		EdgeReports: fleet.Handler(reports, secret), Chat: assistant.NewChat(helper, secret, logger),
+		Dashboard: dashboard.New(dashboard.Deps{Store: shops, Snapshots: store, Regions: demoRegions, Logger: logger, Edges: reports, Intents: helper.IntentCounts})})
 	if err != nil {
 		return err
 	}
@@ -282,12 +296,20 @@ func buildDemo(ctx context.Context, dir string, rebuild bool, stdout, stderr io.
 			return fail(err)
 		}
 	}
+	faq, err := demoFAQ()
+	if err != nil {
+		return fail(err)
+	}
 	for _, in := range []struct {
 		kind ingest.Kind
-		name string
-		b    []byte
-	}{{ingest.Catalog, "catalog.jsonl", raw}, {ingest.Reviews, "reviews.jsonl", reviews}} {
-		batch, err := ingest.Parse(in.kind, []ingest.Source{ingest.BytesSource(in.name, in.b)}, ingest.Options{Format: ingest.JSONL})
+		src  []ingest.Source
+		f    ingest.Format
+	}{
+		{ingest.Catalog, []ingest.Source{ingest.BytesSource("catalog.jsonl", raw)}, ingest.JSONL},
+		{ingest.Reviews, []ingest.Source{ingest.BytesSource("reviews.jsonl", reviews)}, ingest.JSONL},
+		{ingest.FAQ, faq, ingest.Markdown},
+	} {
+		batch, err := ingest.Parse(in.kind, in.src, ingest.Options{Format: in.f})
 		if err != nil {
 			return fail(err)
 		}
@@ -380,4 +402,25 @@ func newLoader(ctx context.Context, engine, dataDir string) (edge.Loader, func()
 		return l, func() {}, nil
 	}
 	return nil, nil, fmt.Errorf("unknown engine %q: want wasm or native", engine)
+}
+
+// demoFAQ returns the bundled shop's FAQ documents as markdown sources,
+// each with its file name (without ".md") as its id.
+func demoFAQ() ([]ingest.Source, error) {
+	fsys := web.DemoFAQ()
+	names, err := fs.Glob(fsys, "*.md")
+	if err != nil || len(names) == 0 {
+		return nil, fmt.Errorf("read the bundled FAQ: %v", cmp.Or(err, errors.New("no documents")))
+	}
+	var out []ingest.Source
+	for _, n := range names {
+		b, err := fs.ReadFile(fsys, n)
+		if err != nil {
+			return nil, fmt.Errorf("read the bundled FAQ: %w", err)
+		}
+		src := ingest.BytesSource(n, b)
+		src.DocID = strings.TrimSuffix(n, ".md")
+		out = append(out, src)
+	}
+	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aisle-rec/aisle/hub/assistant"
+	"github.com/aisle-rec/aisle/hub/assistant/chat"
 	"github.com/aisle-rec/aisle/hub/dashboard"
 	"github.com/aisle-rec/aisle/hub/fleet"
 	"github.com/aisle-rec/aisle/hub/ingest"
@@ -30,7 +31,12 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dataDir := fs.String("data", ".aisle/hub", "hub data `DIR` (snapshots/ holds the published snapshots)")
 	listen := fs.String("listen", "127.0.0.1:8081", "`HOST:PORT` to serve on")
 	regions := fs.String("regions", "eu,us", "comma-separated `regions` the hub publishes")
-	db := fs.String("db", "", "hub store `PATH`: serves the admin API POST /v1/admin/{shop}/{catalog,reviews,faq,events} (tokens: aisle ingest token)")
+	db := fs.String("db", "", "hub store `PATH`: serves the admin API POST /v1/admin/{shop}/{catalog,reviews,faq,events} (tokens: aisle ingest token), chat and summaries")
+	llmURL := fs.String("llm-url", "", "optional OpenAI-compatible API base `URL` (e.g. http://127.0.0.1:8000/v1) that rephrases grounded chat answers; key from $AISLE_LLM_KEY")
+	llmModel := fs.String("llm-model", "", "model `name` for -llm-url")
+	llmTokens := fs.Int("llm-daily-tokens", 200_000, "each shop's daily token `budget` for -llm-url")
+	llmTimeout := fs.Duration("llm-timeout", 2*time.Second, "longest wait for -llm-url before the grounded answer is used")
+	llmHosts := fs.String("llm-allow-hosts", "", "comma-separated `hosts` a generated answer may link to (default none)")
 	if err := fs.parse(rest); err != nil {
 		return err
 	}
@@ -54,7 +60,20 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer shops.Close()
 		deps.Admin = ingest.AdminHandler(shops, logger)
 		deps.Summaries = assistant.NewSummaries(shops, secret, logger)
-		deps.Dashboard = dashboard.New(dashboard.Deps{Store: shops, Snapshots: st, Regions: deps.Regions, Logger: logger, Edges: reports})
+		cfg := chat.Config{Store: shops, Snapshots: st, Regions: deps.Regions, Logger: logger}
+		if *llmURL != "" {
+			if cfg.Backend, err = chat.NewBackend(chat.BackendConfig{URL: *llmURL, Model: *llmModel, Key: os.Getenv("AISLE_LLM_KEY"),
+				Timeout: *llmTimeout, DailyTokens: *llmTokens, AllowedHosts: splitList(*llmHosts)}); err != nil {
+				return fs.usageErr("%v", err)
+			}
+		}
+		helper, err := chat.New(cfg)
+		if err != nil {
+			return err
+		}
+		go warmChat(ctx, shops, helper, logger)
+		deps.Chat = assistant.NewChat(helper, secret, logger)
+		deps.Dashboard = dashboard.New(dashboard.Deps{Store: shops, Snapshots: st, Regions: deps.Regions, Logger: logger, Edges: reports, Intents: helper.IntentCounts})
 	}
 	h, err := server.New(deps)
 	if err != nil {
@@ -66,6 +85,21 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "hub serving on http://%s\n", ln.Addr())
 	return serve(ctx, ln, h)
+}
+
+// warmChat loads every shop's data into the assistant, so no visitor waits
+// for its intent model to be trained.
+func warmChat(ctx context.Context, shops *store.Store, a *chat.Assistant, logger *slog.Logger) {
+	ids, err := shops.Shops(ctx)
+	if err != nil {
+		logger.Warn("chat: cannot list shops to warm", "err", err)
+		return
+	}
+	for _, id := range ids {
+		if err := a.Warm(ctx, id); err != nil && ctx.Err() == nil {
+			logger.Warn("chat: shop not warmed", "shop", id, "err", err)
+		}
+	}
 }
 
 func runPublish(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/aisle-rec/aisle/hub/assistant"
+	"github.com/aisle-rec/aisle/hub/assistant/chat"
 	"github.com/aisle-rec/aisle/hub/dashboard"
 	"github.com/aisle-rec/aisle/hub/fleet"
 	"github.com/aisle-rec/aisle/hub/ingest"
@@ -44,7 +45,7 @@ func TestEveryRouteNeedsItsCredential(t *testing.T) {
 	}
 	const secret = "edge-secret-0123456789"
 	h, err := New(Deps{Snapshots: pub, EdgeSecret: secret, Regions: []string{"eu"}, Admin: ingest.AdminHandler(st, slog.New(slog.DiscardHandler)), Summaries: assistant.NewSummaries(st, secret, nil),
-		EdgeReports: fleet.Handler(fleet.NewRegistry(nil), secret),
+		EdgeReports: fleet.Handler(fleet.NewRegistry(nil), secret), Chat: assistant.NewChat(mustChat(t, st), secret, nil),
 		Dashboard:   dashboard.New(dashboard.Deps{Store: st, Snapshots: pub, Regions: []string{"eu"}})})
 	if err != nil {
 		t.Fatal(err)
@@ -61,6 +62,7 @@ func TestEveryRouteNeedsItsCredential(t *testing.T) {
 		"GET /v1/health":       {"GET", "/v1/health", "", ""},
 		"GET /metrics":         {"GET", "/metrics", "", ""},
 		"POST /v1/summarize":   {"POST", "/v1/summarize", `{"shop":"a","item":"x"}`, "Bearer " + secret},
+		"POST /v1/chat":        {"POST", "/v1/chat", `{"shop":"a","message":"hello"}`, "Bearer " + secret},
 		"POST /v1/edge/report": {"POST", "/v1/edge/report", `{"region":"eu","instance":"0a1b","from":1,"to":2,"requests":3,"recommends":2,"timed":true,"latency":[1,1,0,0,0,0,0,0,0,0,0,0]}`, "Bearer " + secret},
 		"/v1/admin/":           {"POST", "/v1/admin/a/catalog", `{"id":"x","title":"Kite","price":1,"currency":"GBP"}` + "\n", "Bearer token-of-shop-a-0123456789"},
 		"/dashboard":           {"GET", "/dashboard?shop=a", "", "Bearer token-of-shop-a-0123456789"},
@@ -115,4 +117,13 @@ func TestEveryRouteNeedsItsCredential(t *testing.T) {
 	if c.Products != 1 {
 		t.Fatalf("shop a has %d products, want only the one written with its own token", c.Products)
 	}
+}
+
+func mustChat(t *testing.T, st *store.Store) *chat.Assistant {
+	t.Helper()
+	a, err := chat.New(chat.Config{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -29,6 +29,8 @@ type Deps struct {
 	Admin http.Handler
 	// Summaries, when set, serves POST /v1/summarize to edges.
 	Summaries http.Handler
+	// Chat, when set, serves POST /v1/chat to edges.
+	Chat http.Handler
 	// EdgeReports, when set, serves POST /v1/edge/report to edges (see
 	// hub/fleet); it checks the edge secret itself.
 	EdgeReports http.Handler
@@ -106,6 +108,9 @@ func (h *Hub) routes() []Route {
 	}
 	if h.deps.Summaries != nil {
 		rs = append(rs, Route{"POST /v1/summarize", CredEdgeSecret, h.deps.Summaries})
+	}
+	if h.deps.Chat != nil {
+		rs = append(rs, Route{"POST /v1/chat", CredEdgeSecret, h.deps.Chat})
 	}
 	if h.deps.EdgeReports != nil {
 		rs = append(rs, Route{"POST /v1/edge/report", CredEdgeSecret, h.deps.EdgeReports})
