@@ -46,7 +46,7 @@ func TestEveryRouteNeedsItsCredential(t *testing.T) {
 	const secret = "edge-secret-0123456789"
 	h, err := New(Deps{Snapshots: pub, EdgeSecret: secret, Regions: []string{"eu"}, Admin: ingest.AdminHandler(st, slog.New(slog.DiscardHandler)), Summaries: assistant.NewSummaries(st, secret, nil),
 		EdgeReports: fleet.Handler(fleet.NewRegistry(nil), secret), Chat: assistant.NewChat(mustChat(t, st), secret, nil),
-		Dashboard:   dashboard.New(dashboard.Deps{Store: st, Snapshots: pub, Regions: []string{"eu"}})})
+		Dashboard: dashboard.New(dashboard.Deps{Store: st, Snapshots: pub, Regions: []string{"eu"}})})
 	if err != nil {
 		t.Fatal(err)
 	}
