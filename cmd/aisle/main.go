@@ -59,7 +59,7 @@ func commands() []command {
 		{"ingest", "store a shop's catalog, reviews, FAQ or past events (ingest -h)", runIngest},
 		{"inspect", "check a snapshot file and print its summary", runInspect},
 		{"eval", "measure quality on real data (eval recs -h)", runEval},
-		{"bench", "measure the edge: workerd, wazero and native on the same requests (bench edge -h)", runBench},
+		{"bench", "measure the edge: workerd, wazero and native on the same requests (bench edge -h), and under faults (bench reliability -h)", runBench},
 	}
 }
 
