@@ -60,6 +60,20 @@ type NativeLoader struct {
 
 // Load decodes b and builds a NativeRanker from it.
 func (l NativeLoader) Load(ctx context.Context, b []byte) (Ranker, error) {
+	return l.load(ctx, b, "")
+}
+
+// LoadVersion is Load for bytes that must hash to version: it checks that
+// in the same pass over b as the snapshot's own checksum
+// (snapshot.DecodeVersion). A mismatch is an error wrapping ErrMismatch.
+func (l NativeLoader) LoadVersion(ctx context.Context, b []byte, version string) (Ranker, error) {
+	if version == "" {
+		return nil, fmt.Errorf("%w: no version given", ErrMismatch)
+	}
+	return l.load(ctx, b, version)
+}
+
+func (l NativeLoader) load(ctx context.Context, b []byte, version string) (Ranker, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -67,10 +81,22 @@ func (l NativeLoader) Load(ctx context.Context, b []byte) (Ranker, error) {
 	if cfg == (rank.Config{}) {
 		cfg = rank.DefaultConfig()
 	}
-	s, err := snapshot.Decode(b, l.Limits)
+	var s *snapshot.Snapshot
+	var err error
+	if version != "" {
+		s, err = snapshot.DecodeVersion(b, l.Limits, version)
+		if errors.Is(err, snapshot.ErrMismatch) {
+			return nil, fmt.Errorf("%w: asked for %s: %w", ErrMismatch, short(version), err)
+		}
+	} else {
+		s, err = snapshot.Decode(b, l.Limits)
+	}
 	if err != nil {
 		return nil, err
 	}
+	// The bytes are not needed any more: the decoded snapshot holds no
+	// reference to them, and the index build below allocates.
+	b = nil
 	x, err := rank.New(s, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("edge: prepare index: %w", err)

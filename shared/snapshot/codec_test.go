@@ -2,7 +2,9 @@ package snapshot
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -475,4 +477,66 @@ func TestSynthetic(t *testing.T) {
 	if rows != s.Len() {
 		t.Errorf("%d of %d rows have 20 neighbours", rows, s.Len())
 	}
+}
+
+// TestStreamingDecode decodes a snapshot whose columns span many windows of
+// the inflating decoder, and checks DecodeVerified against Decode.
+func TestStreamingDecode(t *testing.T) {
+	s := Synthetic(6000, 24, 8, 9, 5)
+	s.Sections = []Section{{Name: "big", Data: bytes.Repeat([]byte("0123456789abcdef"), 3*streamWindow/16+5)}, {Name: "empty", Data: []byte{}}}
+	raw := mustEncode(t, s, EncodeOptions{})
+	want, err := Decode(raw, Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, opt := range bothOptions[1:] {
+		b := mustEncode(t, s, opt)
+		got, err := Decode(b, Limits{})
+		if err != nil {
+			t.Fatalf("%s: %v", optName(opt), err)
+		}
+		got.Version = want.Version
+		if d := diff(got, want); d != "" {
+			t.Fatalf("%s: decodes differently from the uncompressed encoding: %s", optName(opt), d)
+		}
+		v, err := Decode(b, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ver, err := DecodeVersion(b, Limits{}, v.Version)
+		if err != nil {
+			t.Fatalf("%s: DecodeVersion: %v", optName(opt), err)
+		}
+		if ver.Version != v.Version {
+			t.Fatalf("DecodeVersion version %s, want %s", ver.Version, v.Version)
+		}
+		if d := diff(ver, v); d != "" {
+			t.Fatalf("%s: DecodeVersion differs from Decode: %s", optName(opt), d)
+		}
+		if _, err := DecodeVersion(b, Limits{}, want.Version); !errors.Is(err, ErrMismatch) {
+			t.Fatalf("%s: DecodeVersion under another version: %v, want ErrMismatch", optName(opt), err)
+		}
+		if _, err := DecodeVersion(b[:len(b)-1], Limits{}, v.Version); !errors.Is(err, ErrMismatch) {
+			t.Fatalf("%s: DecodeVersion of truncated bytes: %v, want ErrMismatch", optName(opt), err)
+		}
+		flipped := bytes.Clone(b)
+		flipped[len(b)/2] ^= 1
+		if _, err := DecodeVersion(flipped, Limits{}, hexSHA(flipped)); !errors.Is(err, ErrChecksum) {
+			t.Fatalf("%s: DecodeVersion of a flipped body under its own hash: %v, want ErrChecksum", optName(opt), err)
+		}
+		// Truncating the deflate stream anywhere is caught, with or
+		// without the checksum.
+		hlen := int(binary.LittleEndian.Uint32(b[len(Magic)+2:]))
+		for _, cut := range []int{1, 100, (len(b) - prefixLen - hlen) / 2} {
+			c := append(bytes.Clone(b[:len(b)-trailerLen-cut]), make([]byte, trailerLen)...)
+			if _, err := Decode(resign(c), Limits{}); !errors.Is(err, ErrCorrupt) {
+				t.Fatalf("%s: deflate stream cut by %d: %v, want ErrCorrupt", optName(opt), cut, err)
+			}
+		}
+	}
+}
+
+func hexSHA(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

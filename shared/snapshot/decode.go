@@ -21,30 +21,83 @@ import (
 // them against lim and against the bytes that could hold them. The result
 // holds no reference to b; its Version is the hex SHA-256 of b.
 func Decode(b []byte, lim Limits) (*Snapshot, error) {
+	return decode(b, lim, "")
+}
+
+// DecodeVersion is Decode for bytes that must hash to version, the hex
+// SHA-256 they were fetched under: when they do not, it returns an error
+// wrapping ErrMismatch (corruption in transit, or a source serving the wrong
+// bytes under a name) before reading anything else. It hashes b once for
+// both that check and the trailer's, where checking the version first and
+// then calling Decode would hash a large snapshot twice.
+func DecodeVersion(b []byte, lim Limits, version string) (*Snapshot, error) {
+	if version == "" {
+		return nil, &codecError{kind: ErrMismatch, msg: "no version to check the bytes against"}
+	}
+	return decode(b, lim, version)
+}
+
+// hashes returns whether b's trailer is the SHA-256 of the bytes before it,
+// and b's hex SHA-256, in one pass over b.
+func hashes(b []byte) (trailerOK bool, version string) {
+	h := sha256.New()
+	var sum [sha256.Size]byte
+	if len(b) >= trailerLen {
+		h.Write(b[:len(b)-trailerLen])
+		trailerOK = bytes.Equal(h.Sum(sum[:0]), b[len(b)-trailerLen:])
+		h.Write(b[len(b)-trailerLen:])
+	} else {
+		h.Write(b)
+	}
+	return trailerOK, hex.EncodeToString(h.Sum(sum[:0]))
+}
+
+// decode is Decode, or DecodeVersion when want is set.
+func decode(b []byte, lim Limits, want string) (*Snapshot, error) {
 	lim = lim.normalized()
+	var trailerOK bool
+	var version string
+	if want != "" {
+		if trailerOK, version = hashes(b); version != want {
+			return nil, &codecError{kind: ErrMismatch, msg: fmt.Sprintf("%d bytes hash to %.12s, not to the version %.12s asked for", len(b), version, want)}
+		}
+	}
 	h, err := readHeader(b, lim)
 	if err != nil {
 		return nil, err
 	}
-
-	hash := sha256.New()
-	hash.Write(b[:len(b)-trailerLen])
-	var sum [sha256.Size]byte
-	if !bytes.Equal(hash.Sum(sum[:0]), b[len(b)-trailerLen:]) {
+	if want == "" {
+		trailerOK, version = hashes(b)
+	}
+	if !trailerOK {
 		return nil, &codecError{kind: ErrChecksum, msg: fmt.Sprintf("checksum: the SHA-256 of the first %d bytes does not match the trailer", len(b)-trailerLen)}
 	}
-	hash.Write(b[len(b)-trailerLen:])
-	version := hex.EncodeToString(hash.Sum(sum[:0]))
 
+	// The body is parsed as it is inflated, so the inflated body is never
+	// held whole: only the decoded columns are allocated.
 	body := b[h.bodyStart : len(b)-trailerLen]
+	c := cursor{b: body, size: len(body)}
+	var src *bytes.Reader
+	var fr io.ReadCloser
 	if h.deflate {
-		if body, err = inflate(body, h.bodyLen); err != nil {
-			return nil, err
-		}
+		src = bytes.NewReader(body)
+		fr = flate.NewReader(src)
+		c = cursor{size: h.bodyLen, r: io.LimitReader(fr, int64(h.bodyLen)), buf: make([]byte, min(h.bodyLen, streamWindow))}
 	}
-	s, err := decodeBody(body, &h, lim)
+	s, err := decodeBody(&c, &h, lim)
 	if err != nil {
 		return nil, err
+	}
+	if h.deflate {
+		var one [1]byte
+		switch k, err := io.ReadFull(fr, one[:]); {
+		case k > 0:
+			return nil, &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: inflates to more than the %d bytes the header declares", h.bodyLen)}
+		case !errors.Is(err, io.EOF):
+			return nil, &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: deflate: %v", err)}
+		case src.Len() > 0:
+			return nil, &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: %d bytes after the deflate stream", src.Len())}
+		}
 	}
 	if err := validate(s, lim, ErrCorrupt); err != nil {
 		return nil, err
@@ -52,6 +105,9 @@ func Decode(b []byte, lim Limits) (*Snapshot, error) {
 	s.Version = version
 	return s, nil
 }
+
+// streamWindow is how much of an inflating body the decoder buffers.
+const streamWindow = 64 << 10
 
 // header is the parsed fixed part of an encoded snapshot; its counts have
 // been checked against the limits and the body size.
@@ -103,7 +159,7 @@ func readHeader(b []byte, lim Limits) (header, error) {
 	if room := uint64(len(b) - prefixLen - trailerLen); hlen > room {
 		return corrupt("header: length %d at byte %d exceeds the %d bytes before the checksum", hlen, len(Magic)+2, room)
 	}
-	c := cursor{b: b[:prefixLen+int(hlen)], off: prefixLen}
+	c := cursor{b: b[:prefixLen+int(hlen)], off: prefixLen, size: prefixLen + int(hlen)}
 	str := func(name string, max int) ([]byte, error) {
 		at := c.off
 		l, ok := c.uvarint()
@@ -212,56 +268,55 @@ func readHeader(b []byte, lim Limits) (header, error) {
 	return h, nil
 }
 
-// inflate decompresses src, which must hold exactly n bytes of DEFLATE
-// output and nothing after the stream. The buffer grows with the output
-// actually produced, never past n.
-func inflate(src []byte, n int) ([]byte, error) {
-	corrupt := func(format string, a ...any) ([]byte, error) {
-		return nil, &codecError{kind: ErrCorrupt, msg: "body: " + fmt.Sprintf(format, a...)}
-	}
-	r := bytes.NewReader(src)
-	fr := flate.NewReader(r)
-	buf := make([]byte, min(n, 4*len(src)+64<<10))
-	got := 0
-	for {
-		k, err := io.ReadFull(fr, buf[got:])
-		got += k
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return corrupt("inflates to %d bytes, the header declares %d", got, n)
-		}
-		if err != nil {
-			return corrupt("deflate: %v", err)
-		}
-		if got == n {
-			break
-		}
-		grown := make([]byte, min(n, 2*len(buf)))
-		copy(grown, buf)
-		buf = grown
-	}
-	var one [1]byte
-	switch k, err := io.ReadFull(fr, one[:]); {
-	case k > 0:
-		return corrupt("inflates to more than the %d bytes the header declares", n)
-	case !errors.Is(err, io.EOF):
-		return corrupt("deflate: %v", err)
-	case r.Len() > 0:
-		return corrupt("%d bytes after the deflate stream", r.Len())
-	}
-	return buf, nil
-}
-
-// cursor reads a byte slice front to back; every read is bounds-checked.
+// cursor reads a body front to back; every read is bounds-checked against
+// the declared body length. The body is either all in b (r is nil) or
+// streamed from r (the inflater) through the window buf, b being the part
+// of buf not yet read.
 type cursor struct {
-	b   []byte
-	off int
+	b    []byte
+	off  int       // next byte of b
+	pos  int       // body bytes before b[0]
+	size int       // declared body length
+	r    io.Reader // the rest of the body, or nil
+	buf  []byte
+	err  error // why r stopped early
 }
 
-func (c *cursor) left() int { return len(c.b) - c.off }
+// at returns the body offset of the next byte.
+func (c *cursor) at() int { return c.pos + c.off }
 
-// take returns the next n bytes, or false if fewer are left.
+// left returns the body bytes not yet read.
+func (c *cursor) left() int { return c.size - c.at() }
+
+// ensure makes the next n ≤ left() bytes available in b[off:], reading
+// from r (and growing the window) as needed.
+func (c *cursor) ensure(n int) bool {
+	have := len(c.b) - c.off
+	if n <= have {
+		return true
+	}
+	if c.r == nil || c.err != nil {
+		return false
+	}
+	if n > len(c.buf) {
+		c.buf = make([]byte, n)
+	}
+	copy(c.buf, c.b[c.off:])
+	c.pos += c.off
+	want := min(len(c.buf), c.size-c.pos)
+	k, err := io.ReadAtLeast(c.r, c.buf[have:want], n-have)
+	c.b, c.off = c.buf[:have+k], 0
+	if err != nil {
+		c.err = err
+		return false
+	}
+	return true
+}
+
+// take returns the next n bytes, or false if fewer are left. The bytes are
+// valid until the next read.
 func (c *cursor) take(n int) ([]byte, bool) {
-	if n < 0 || n > len(c.b)-c.off {
+	if n < 0 || n > c.left() || !c.ensure(n) {
 		return nil, false
 	}
 	v := c.b[c.off : c.off+n : c.off+n]
@@ -269,17 +324,58 @@ func (c *cursor) take(n int) ([]byte, bool) {
 	return v, true
 }
 
+// read fills dst with the next len(dst) bytes, or returns false if fewer
+// are left. Large columns go straight from the inflater into dst.
+func (c *cursor) read(dst []byte) bool {
+	if len(dst) > c.left() {
+		return false
+	}
+	k := copy(dst, c.b[c.off:])
+	c.off += k
+	if k == len(dst) {
+		return true
+	}
+	if c.r == nil || c.err != nil {
+		return false
+	}
+	c.pos += c.off
+	c.b, c.off = c.buf[:0], 0
+	m, err := io.ReadFull(c.r, dst[k:])
+	c.pos += m
+	if err != nil {
+		c.err = err
+		return false
+	}
+	return true
+}
+
 // uvarint reads an unsigned varint.
 func (c *cursor) uvarint() (uint64, bool) {
+	if c.off+1 < len(c.b) {
+		// One or two bytes, the common cases, without a call.
+		b0 := c.b[c.off]
+		if b0 < 0x80 {
+			c.off++
+			return uint64(b0), true
+		}
+		if b1 := c.b[c.off+1]; b1 < 0x80 && b1 != 0 {
+			c.off += 2
+			return uint64(b0&0x7f) | uint64(b1)<<7, true
+		}
+	}
+	return c.uvarintSlow()
+}
+
+func (c *cursor) uvarintSlow() (uint64, bool) {
 	if c.off < len(c.b) && c.b[c.off] < 0x80 {
 		v := c.b[c.off]
 		c.off++
 		return uint64(v), true
 	}
-	if c.off >= len(c.b) {
+	if c.left() <= 0 || !c.ensure(min(binary.MaxVarintLen64, c.left())) {
 		return 0, false
 	}
-	v, k := binary.Uvarint(c.b[c.off:])
+	v, k := binary.Uvarint(c.b[c.off:min(len(c.b), c.off+binary.MaxVarintLen64)])
 	if k <= 0 {
 		return 0, false
 	}
@@ -289,12 +385,20 @@ func (c *cursor) uvarint() (uint64, bool) {
 
 // bodyDecoder decodes a body; its errors say where in the body they are.
 type bodyDecoder struct {
-	c   cursor
+	c   *cursor
 	lim Limits
 }
 
 func (d *bodyDecoder) fail(kind error, format string, a ...any) error {
-	return &codecError{kind: kind, msg: fmt.Sprintf(format, a...) + fmt.Sprintf(" (body byte %d)", d.c.off)}
+	if err := d.c.err; err != nil {
+		// The inflater stopped early: that, not the column being read,
+		// is what is wrong.
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: inflates to %d bytes, the header declares %d", d.c.at()+len(d.c.b)-d.c.off, d.c.size)}
+		}
+		return &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: deflate: %v", err)}
+	}
+	return &codecError{kind: kind, msg: fmt.Sprintf(format, a...) + fmt.Sprintf(" (body byte %d)", d.c.at())}
 }
 
 func (d *bodyDecoder) corrupt(format string, a ...any) error {
@@ -322,15 +426,40 @@ func (d *bodyDecoder) column(n, size int, what string) ([]byte, error) {
 	return v, nil
 }
 
+// chunks reads the next n values of size bytes each, a window at a time,
+// calling f with the raw bytes of values first, first+1, ….
+func (d *bodyDecoder) chunks(n, size int, what string, f func(raw []byte, first int) error) error {
+	if n*size > d.c.left() {
+		return d.corrupt("%s: %d bytes needed, %d left", what, n*size, d.c.left())
+	}
+	step := max(1, streamWindow/size)
+	for i := 0; i < n; i += step {
+		k := min(step, n-i)
+		raw, ok := d.c.take(k * size)
+		if !ok {
+			return d.corrupt("%s: %d bytes needed, %d left", what, k*size, d.c.left())
+		}
+		if err := f(raw, i); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // floats decodes the next n float32 values.
 func (d *bodyDecoder) floats(n int, what string) ([]float32, error) {
-	raw, err := d.column(n, 4, what)
-	if err != nil {
-		return nil, err
+	if 4*n > d.c.left() {
+		return nil, d.corrupt("%s: %d bytes needed, %d left", what, 4*n, d.c.left())
 	}
 	v := make([]float32, n)
-	for i := range v {
-		v[i] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
+	err := d.chunks(n, 4, what, func(raw []byte, first int) error {
+		for j := range len(raw) / 4 {
+			v[first+j] = math.Float32frombits(binary.LittleEndian.Uint32(raw[4*j:]))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return v, nil
 }
@@ -341,12 +470,12 @@ type stringColumn struct {
 	what string // "item %d id"
 }
 
-// strings decodes the string columns into one shared block. The first pass
-// checks lengths and copies the bytes; the second slices the block, which
-// no longer changes.
+// strings decodes the string columns into one shared block, allocated
+// once at its declared size and never changed after a string is sliced
+// from it.
 func (d *bodyDecoder) strings(cols []stringColumn, total int) error {
 	block := make([]byte, total)
-	start := d.c.off
+	all := unsafe.String(unsafe.SliceData(block), len(block))
 	fill := 0
 	for _, col := range cols {
 		for i := range col.dst {
@@ -357,36 +486,28 @@ func (d *bodyDecoder) strings(cols []stringColumn, total int) error {
 			if l > uint64(d.lim.MaxStringBytes) {
 				return d.fail(ErrTooLarge, col.what+": length %d exceeds limit %d", i, l, d.lim.MaxStringBytes)
 			}
-			v, ok := d.c.take(int(l))
-			if !ok {
+			if l > uint64(d.c.left()) {
 				return d.corrupt(col.what+": length %d exceeds the %d bytes left", i, l, d.c.left())
 			}
-			if len(v) > total-fill {
+			if int(l) > total-fill {
 				return d.corrupt(col.what+": string bytes exceed the %d declared", i, total)
 			}
-			fill += copy(block[fill:], v)
+			if !d.c.read(block[fill : fill+int(l)]) {
+				return d.corrupt(col.what+": truncated", i)
+			}
+			col.dst[i] = all[fill : fill+int(l)]
+			fill += int(l)
 		}
 	}
 	if fill != total {
 		return d.corrupt("strings: %d bytes, %d declared", fill, total)
 	}
-	all := unsafe.String(unsafe.SliceData(block), len(block))
-	d.c.off = start
-	fill = 0
-	for _, col := range cols {
-		for i := range col.dst {
-			l, _ := d.c.uvarint()
-			d.c.off += int(l)
-			col.dst[i] = all[fill : fill+int(l)]
-			fill += int(l)
-		}
-	}
 	return nil
 }
 
 // decodeBody decodes a body whose counts h declares.
-func decodeBody(body []byte, h *header, lim Limits) (*Snapshot, error) {
-	d := &bodyDecoder{c: cursor{b: body}, lim: lim}
+func decodeBody(c *cursor, h *header, lim Limits) (*Snapshot, error) {
+	d := &bodyDecoder{c: c, lim: lim}
 	n, dims, k := h.items, h.dims, h.clusters
 	s := &Snapshot{Shop: string(h.shop), Region: string(h.region), Built: h.built, Dims: dims}
 	it := &s.Items
@@ -430,28 +551,42 @@ func decodeBody(body []byte, h *header, lim Limits) (*Snapshot, error) {
 	if it.Prices, err = d.floats(n, "prices"); err != nil {
 		return nil, err
 	}
-	stock, err := d.column((n+7)/8, 1, "in-stock flags")
-	if err != nil {
-		return nil, err
-	}
-	if n%8 != 0 && stock[len(stock)-1]>>(n%8) != 0 {
-		return nil, d.corrupt("in-stock flags: padding bits set")
+	nb := (n + 7) / 8
+	if nb > d.c.left() {
+		return nil, d.corrupt("in-stock flags: %d bytes needed, %d left", nb, d.c.left())
 	}
 	it.InStock = make([]bool, n)
-	for i := range it.InStock {
-		it.InStock[i] = stock[i/8]&(1<<(i%8)) != 0
-	}
-	raw, err := d.column(n, 2, "clusters")
+	err = d.chunks(nb, 1, "in-stock flags", func(raw []byte, first int) error {
+		for j, b := range raw {
+			byteAt := first + j
+			if byteAt == nb-1 && n%8 != 0 && b>>(n%8) != 0 {
+				return d.corrupt("in-stock flags: padding bits set")
+			}
+			for bit := range min(8, n-8*byteAt) {
+				it.InStock[8*byteAt+bit] = b&(1<<bit) != 0
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	if 2*n > d.c.left() {
+		return nil, d.corrupt("clusters: %d bytes needed, %d left", 2*n, d.c.left())
+	}
 	it.Cluster = make([]uint16, n)
-	for i := range it.Cluster {
-		c := binary.LittleEndian.Uint16(raw[2*i:])
-		if int(c) >= k {
-			return nil, d.corrupt("item %d cluster: %d, want below %d clusters", i, c, k)
+	err = d.chunks(n, 2, "clusters", func(raw []byte, first int) error {
+		for j := range len(raw) / 2 {
+			c := binary.LittleEndian.Uint16(raw[2*j:])
+			if int(c) >= k {
+				return d.corrupt("item %d cluster: %d, want below %d clusters", first+j, c, k)
+			}
+			it.Cluster[first+j] = c
 		}
-		it.Cluster[i] = c
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if it.Popularity, err = d.floats(n, "popularity"); err != nil {
 		return nil, err
@@ -459,11 +594,13 @@ func decodeBody(body []byte, h *header, lim Limits) (*Snapshot, error) {
 	if s.Scales, err = d.floats(n, "scales"); err != nil {
 		return nil, err
 	}
-	if raw, err = d.column(n, dims, "vectors"); err != nil {
-		return nil, err
+	if n*dims > d.c.left() {
+		return nil, d.corrupt("vectors: %d bytes needed, %d left", n*dims, d.c.left())
 	}
-	s.Vectors = make([]int8, len(raw))
-	copy(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s.Vectors))), len(s.Vectors)), raw)
+	s.Vectors = make([]int8, n*dims)
+	if !d.c.read(unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(s.Vectors))), len(s.Vectors))) {
+		return nil, d.corrupt("vectors: truncated")
+	}
 	if s.Centroids, err = d.floats(k*dims, "centroids"); err != nil {
 		return nil, err
 	}
@@ -511,13 +648,12 @@ func decodeBody(body []byte, h *header, lim Limits) (*Snapshot, error) {
 		if l > uint64(lim.MaxSectionBytes) {
 			return nil, d.fail(ErrTooLarge, "section %q: %d bytes exceed limit %d", sec.Name, l, lim.MaxSectionBytes)
 		}
-		data, ok := d.c.take(int(l))
-		if !ok {
+		if l > uint64(d.c.left()) {
 			return nil, d.corrupt("section %q: %d bytes, %d left", sec.Name, l, d.c.left())
 		}
-		sec.Data = bytes.Clone(data)
-		if sec.Data == nil {
-			sec.Data = []byte{}
+		sec.Data = make([]byte, l)
+		if !d.c.read(sec.Data) {
+			return nil, d.corrupt("section %q: truncated", sec.Name)
 		}
 	}
 	if d.c.left() != 0 {
@@ -572,20 +708,23 @@ func (d *bodyDecoder) graph(g *Graph, name string, cluster []uint16, ref []int64
 			g.Nbr[k] = uint32(base + v)
 		}
 	}
-	codes, err := d.column(e, 1, name+" graph weights")
-	if err != nil {
-		return err
+	if e > d.c.left() {
+		return d.corrupt("%s graph weights: %d bytes needed, %d left", name, e, d.c.left())
 	}
 	grid := newWeightGrid(m)
 	g.Weight = make([]float32, e)
 	top := uint8(0)
-	for i := range n {
-		var prev uint8
-		for k := g.Offsets[i]; k < g.Offsets[i+1]; k++ {
-			q := codes[k]
-			if k > g.Offsets[i] {
+	row := 0 // the row of the next edge
+	var prev uint8
+	err = d.chunks(e, 1, name+" graph weights", func(codes []byte, first int) error {
+		for j, q := range codes {
+			k := uint32(first + j)
+			for k >= g.Offsets[row+1] {
+				row++
+			}
+			if k > g.Offsets[row] {
 				if q > prev {
-					return d.corrupt("%s graph: row %d neighbour %d: weight drop %d below code %d", name, i, k-g.Offsets[i], q, prev)
+					return d.corrupt("%s graph: row %d neighbour %d: weight drop %d below code %d", name, row, k-g.Offsets[row], q, prev)
 				}
 				q = prev - q
 			}
@@ -593,6 +732,10 @@ func (d *bodyDecoder) graph(g *Graph, name string, cluster []uint16, ref []int64
 			g.Weight[k] = grid.value[q]
 			prev = q
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if m == 0 && top != 0 {
 		return d.corrupt("%s graph: weight code %d with max weight 0", name, top)

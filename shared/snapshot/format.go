@@ -99,9 +99,13 @@
 // proportion to a count it reads: the magic, the format version, the total length,
 // every header count against Limits and against the least body those counts
 // need (and, for deflate, against 1032 times the stored body, deflate's
-// largest ratio); then the SHA-256 trailer; then it inflates into exactly the
-// declared body length, parses the body with a bounds-checked cursor, and
-// finally runs the same checks as Validate.
+// largest ratio); then the SHA-256 trailer; then it parses the body with a
+// bounds-checked cursor, inflating it as it goes (the inflated body is never
+// held whole: large columns are inflated straight into their decoded
+// arrays), checks that the stream ends exactly at the declared body length,
+// and finally runs the same checks as Validate. DecodeVersion first checks
+// that the bytes hash to the version asked for, in the same pass over them
+// as the trailer.
 
 package snapshot
 
@@ -128,7 +132,7 @@ const (
 )
 
 // Sentinel errors. Every error from Decode wraps exactly one of ErrCorrupt,
-// ErrTooLarge, ErrVersion and ErrChecksum; errors from Validate and Encode
+// ErrTooLarge, ErrVersion and ErrChecksum (DecodeVersion adds ErrMismatch); errors from Validate and Encode
 // wrap ErrInvalid or ErrTooLarge. Test with errors.Is.
 var (
 	// ErrCorrupt: the bytes are not a consistent snapshot.
@@ -142,6 +146,9 @@ var (
 	ErrChecksum = errors.New("snapshot: checksum mismatch")
 	// ErrInvalid: a snapshot given to Validate or Encode is inconsistent.
 	ErrInvalid = errors.New("snapshot: invalid")
+	// ErrMismatch: bytes given to DecodeVersion do not hash to the version
+	// asked for; only DecodeVersion returns it.
+	ErrMismatch = errors.New("snapshot: bytes do not match their version")
 )
 
 // codecError is an error of this package: a message that says what and
