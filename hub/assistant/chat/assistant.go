@@ -388,6 +388,14 @@ const (
 	minItemCoverage   = 0.34
 	minReviewCoverage = 0.4
 	minFAQCoverage    = 0.25
+	// A question routed elsewhere is answered from the FAQ when a passage
+	// holds this share of it.
+	minPolicyCoverage = 0.6
+	// A product is a search result when its passages hold this share of
+	// the query's term weight, and at least this share of the best
+	// product's.
+	minSearchCoverage = 0.5
+	relSearchCoverage = 0.7
 	// Below this confidence the intent is not trusted on its own.
 	lowConfidence = 0.3
 	maxQuote      = 420
@@ -506,16 +514,22 @@ func (c *composer) greet() {
 // message, else in the latest earlier turn naming one, else the page's
 // item, else the latest item of the session.
 func (c *composer) product() *catalog.Product {
+	page := c.st.products[c.req.Item]
 	if ids := c.resp.Entities.Items; len(ids) > 0 {
-		return c.st.products[ids[0]]
+		// On a product page, "is it suitable for a 3 year old?" must not
+		// jump to a product titled "… for 3-Year-Old": another product
+		// wins only when the message names most of its title.
+		if page == nil || page.ID == ids[0] || c.st.titles.share(c.msg, ids[0]) >= 0.5 {
+			return c.st.products[ids[0]]
+		}
 	}
 	for i := len(c.req.History) - 1; i >= 0; i-- {
 		if ids := c.st.titles.resolve(c.req.History[i].Text, 1); len(ids) > 0 {
 			return c.st.products[ids[0]]
 		}
 	}
-	if p := c.st.products[c.req.Item]; p != nil {
-		return p
+	if page != nil {
+		return page
 	}
 	for i := len(c.req.Items) - 1; i >= 0; i-- {
 		if p := c.st.products[c.req.Items[i]]; p != nil {
@@ -580,6 +594,9 @@ func (c *composer) productQuestion() {
 	defer c.done()
 	p := c.product()
 	if p == nil {
+		if c.faqAnswer(c.msg, minPolicyCoverage) {
+			return
+		}
 		if len(terms(c.msg, nil)) > 0 {
 			c.resp.Intent = IntentProductSearch
 			c.parts = nil
@@ -620,7 +637,7 @@ func (c *composer) productQuestion() {
 	if rest := withoutTerms(c.msg, p.Title); len(terms(rest, nil)) > 0 {
 		q = rest
 	}
-	hits := c.st.corpus.search(q, 8, func(d *doc) bool { return d.item == p.ID })
+	hits := c.st.corpus.search(q+expansions(q), 8, func(d *doc) bool { return d.item == p.ID })
 	var detail, said *hit
 	for i := range hits {
 		h := &hits[i]
@@ -631,6 +648,9 @@ func (c *composer) productQuestion() {
 		case d.kind == KindReview && said == nil && (h.coverage >= minReviewCoverage || asksReviews && h.coverage > 0):
 			said = h
 		}
+	}
+	if said == nil && asksReviews {
+		said = c.typicalReview(p)
 	}
 	if detail != nil {
 		d := &c.st.corpus.docs[detail.doc]
@@ -651,6 +671,26 @@ func (c *composer) productQuestion() {
 		return
 	}
 	c.resp.Items = append(c.resp.Items, c.card(p, "the product you asked about"))
+}
+
+// questionSynonyms add the words product details use for what visitors
+// ask: "is it suitable for a 3 year old?" is answered by "recommended age".
+var questionSynonyms = map[string]string{
+	"old": "age recommended", "suitabl": "age recommended", "young": "age recommended", "toddler": "age recommended",
+	"big": "dimension size", "small": "dimension size", "size": "dimension", "tall": "dimension height", "long": "dimension length",
+	"heavy": "weight", "weigh": "weight", "light": "weight",
+	"battery": "batteries_required batteries_included", "player": "game_players", "piece": "puzzle_pieces",
+}
+
+// expansions returns the synonyms of q's terms, with a leading space.
+func expansions(q string) string {
+	var b strings.Builder
+	for _, t := range terms(q, nil) {
+		if s := questionSynonyms[t]; s != "" {
+			b.WriteString(" " + s)
+		}
+	}
+	return b.String()
 }
 
 // withoutTerms returns the words of msg whose terms are not terms of name.
@@ -678,6 +718,22 @@ func plural(n int) string {
 	return "s"
 }
 
+// typicalReview picks a sentence of the product's best-rated review, for
+// "what do customers say?" when no sentence matches the question's words.
+func (c *composer) typicalReview(p *catalog.Product) *hit {
+	best := int32(-1)
+	for _, i := range c.st.corpus.byItem[p.ID] {
+		d := &c.st.corpus.docs[i]
+		if d.kind == KindReview && (best < 0 || d.stars > c.st.corpus.docs[best].stars) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return nil
+	}
+	return &hit{doc: best}
+}
+
 // maxCards is how many item cards a search answer shows.
 const maxCards = 5
 
@@ -688,16 +744,27 @@ func (c *composer) search() {
 	defer c.done()
 	relevant := map[string]float64{}
 	var order []string
-	for _, h := range c.st.corpus.search(c.msg, 200, func(d *doc) bool { return d.kind == KindItem }) {
-		d := &c.st.corpus.docs[h.doc]
-		p := c.st.products[d.item]
+	q := c.msg
+	if loc := priceRE.FindStringIndex(q); loc != nil {
+		q = q[:loc[0]] + " " + q[loc[1]:] // a filter, not search terms
+	}
+	for _, m := range c.st.corpus.searchItems(q) {
+		p := c.st.products[m.item]
 		if p == nil || !c.inStock(p) || c.resp.Entities.PriceMax > 0 && (p.Price <= 0 || p.Price > c.resp.Entities.PriceMax) {
 			continue
 		}
-		if _, ok := relevant[d.item]; !ok {
-			relevant[d.item] = h.score
-			order = append(order, d.item)
-		}
+		relevant[m.item] = m.coverage
+		order = append(order, m.item)
+	}
+	best := 0.0
+	for _, v := range relevant {
+		best = max(best, v)
+	}
+	// A policy question phrased as a search ("are your toys safe?") is
+	// answered from the FAQ when a passage there covers it better.
+	if faq := c.bestFAQ(c.msg); faq != nil && faq.coverage >= minPolicyCoverage && faq.coverage > best {
+		c.answerFAQ(faq)
+		return
 	}
 	if len(order) == 0 {
 		c.say("I could not find anything matching that in this shop.")
@@ -829,16 +896,50 @@ func (c *composer) service() {
 		q = strings.ReplaceAll(q, o, " ") // an entity, not a search term
 	}
 	q += " " + intentTopics[label]
-	hits := c.st.corpus.search(q, 3, func(d *doc) bool { return d.kind == KindFAQ })
-	if len(hits) > 0 && hits[0].coverage >= minFAQCoverage && c.resp.Confidence >= lowConfidence/2 {
-		d := &c.st.corpus.docs[hits[0].doc]
-		c.say("From " + d.title + ": " + clip(d.text, maxQuote*2))
-		c.context = append(c.context, Passage{Kind: KindFAQ, ID: d.id, Text: d.text})
-		c.source(d.source())
+	if c.resp.Confidence >= lowConfidence/2 && c.faqAnswer(q, minFAQCoverage) {
+		return
+	}
+	if len(c.parts) == 0 && len(c.resp.Entities.Items) > 0 {
+		// No policy answers it, and it names a product: a product request
+		// the intent model did not recognise ("do you have a hula hoop?").
+		c.resp.Intent = IntentProductSearch
+		c.search()
 		return
 	}
 	if len(c.parts) == 0 {
 		c.say("I don't have this shop's information about that.")
 		c.offerHuman()
 	}
+}
+
+// bestFAQ returns the FAQ passage that best answers q, or nil.
+func (c *composer) bestFAQ(q string) *hit {
+	hits := c.st.corpus.search(q, 1, func(d *doc) bool { return d.kind == KindFAQ })
+	if len(hits) == 0 {
+		return nil
+	}
+	return &hits[0]
+}
+
+// faqAnswer answers from the FAQ passage best matching q when it holds at
+// least minCoverage of q's term weight.
+func (c *composer) faqAnswer(q string, minCoverage float64) bool {
+	h := c.bestFAQ(q)
+	if h == nil || h.coverage < minCoverage {
+		return false
+	}
+	c.answerFAQ(h)
+	return true
+}
+
+func (c *composer) answerFAQ(h *hit) {
+	d := &c.st.corpus.docs[h.doc]
+	title, text := d.title, d.text
+	if doc, heading, ok := strings.Cut(d.title, " — "); ok {
+		// The passage starts with its heading, usually the question itself.
+		title, text = doc, strings.TrimSpace(strings.TrimPrefix(text, heading))
+	}
+	c.say("From " + title + ": " + clip(text, maxQuote*2))
+	c.context = append(c.context, Passage{Kind: KindFAQ, ID: d.id, Text: d.text})
+	c.source(d.source())
 }

@@ -93,8 +93,8 @@ func (t *titleIndex) resolve(text string, k int) []string {
 	got := map[int32]*match{}
 	for _, term := range qt {
 		idf := t.c.idf(term)
-		if idf < 0.5 {
-			continue // in most titles: names nothing
+		if idf < 0.5 || serviceTerms[term] {
+			continue // in most titles, or the shop's service words: names nothing
 		}
 		for _, p := range t.c.postings[term] {
 			m := got[p.doc]
@@ -134,7 +134,7 @@ func (t *titleIndex) resolve(text string, k int) []string {
 			mine[term] = true
 		}
 		for i, term := range qt {
-			if !mine[term] || t.c.idf(term) < 0.5 {
+			if !mine[term] || t.c.idf(term) < 0.5 || serviceTerms[term] {
 				continue
 			}
 			for _, p := range t.c.postings[term] {
@@ -146,4 +146,41 @@ func (t *titleIndex) resolve(text string, k int) []string {
 		}
 	}
 	return out
+}
+
+// serviceTerms are the words of the service intents' topics ("delivery",
+// "refund", "order"…): a title word among them ("… FREE DELIVERY") does
+// not make "how much does delivery cost?" a question about that product.
+var serviceTerms = func() map[string]bool {
+	m := map[string]bool{}
+	for _, topic := range intentTopics {
+		for _, t := range terms(topic, nil) {
+			m[t] = true
+		}
+	}
+	return m
+}()
+
+// share is the part of item's title weight that text names.
+func (t *titleIndex) share(text, item string) float64 {
+	for d := range t.c.docs {
+		if t.c.docs[d].item != item {
+			continue
+		}
+		mine := map[string]bool{}
+		for _, term := range terms(t.c.docs[d].text, nil) {
+			mine[term] = true
+		}
+		got := 0.0
+		for _, term := range uniq(terms(text, nil)) {
+			if mine[term] {
+				got += t.c.idf(term)
+			}
+		}
+		if w := t.weight(int32(d)); w > 0 {
+			return got / w
+		}
+		return 0
+	}
+	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -301,4 +302,110 @@ func (d *doc) source() Source {
 		s.Title = fmt.Sprintf("review, %s stars", strconv.FormatFloat(d.stars, 'f', -1, 64))
 	}
 	return s
+}
+
+// searchFiller are words of a search request that name no product
+// ("do you sell …", "I'm looking for …").
+var searchFiller = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range strings.Fields("sell sold stock looking look find show search recommend suggest idea something anything good best great nice cheap new popular available shop store have got buy purchase want wanted need option options") {
+		m[stem(w)] = true
+	}
+	return m
+}()
+
+// itemMatch is one product matching a search.
+type itemMatch struct {
+	item     string
+	coverage float64 // share of the query's term weight in the product's own text
+	score    float64
+}
+
+// searchItems returns the products whose own passages (title, description,
+// details; not reviews) together hold at least minSearchCoverage of the
+// query's term weight and relSearchCoverage of the best product's, best
+// first.
+func (c *corpus) searchItems(query string) []itemMatch {
+	var qt []string
+	for _, t := range uniq(terms(query, nil)) {
+		if !searchFiller[t] {
+			qt = append(qt, t)
+		}
+	}
+	if len(qt) == 0 || len(qt) > 64 {
+		return nil
+	}
+	var total float64
+	w := make([]float64, len(qt))
+	for i, t := range qt {
+		w[i] = c.idf(t)
+		total += w[i]
+	}
+	type acc struct {
+		mask  uint64
+		score float64
+	}
+	// Coverage is per passage: one passage must say most of what was
+	// asked, not scattered words across a long description.
+	got := map[int32]*acc{}
+	for i, t := range qt {
+		for _, p := range c.postings[t] {
+			d := &c.docs[p.doc]
+			if d.kind != KindItem {
+				continue
+			}
+			a := got[p.doc]
+			if a == nil {
+				a = &acc{}
+				got[p.doc] = a
+			}
+			a.mask |= 1 << i
+			// Title matches count double: a title says what the item is.
+			boost := 1.0
+			if d.field == "title" {
+				boost = 2
+			}
+			a.score += boost * w[i] * float64(p.tf) / (float64(p.tf) + 1)
+		}
+	}
+	byItem := map[string]*itemMatch{}
+	best := 0.0
+	for doc, a := range got {
+		cov := 0.0
+		for i := range qt {
+			if a.mask&(1<<i) != 0 {
+				cov += w[i]
+			}
+		}
+		cov /= total
+		if bits.OnesCount64(a.mask) < min(2, len(qt)) {
+			continue // "washing machines" is not answered by any "machine"
+		}
+		best = max(best, cov)
+		id := c.docs[doc].item
+		m := byItem[id]
+		if m == nil {
+			m = &itemMatch{item: id}
+			byItem[id] = m
+		}
+		m.coverage = max(m.coverage, cov)
+		m.score += a.score
+	}
+	out := make([]itemMatch, 0, len(byItem))
+	for _, m := range byItem {
+		out = append(out, *m)
+	}
+	out = slices.DeleteFunc(out, func(m itemMatch) bool {
+		return m.coverage < minSearchCoverage || m.coverage < relSearchCoverage*best
+	})
+	slices.SortFunc(out, func(a, b itemMatch) int {
+		if c := cmp.Compare(b.coverage, a.coverage); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.item, b.item)
+	})
+	return out
 }

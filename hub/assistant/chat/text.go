@@ -37,7 +37,10 @@ func terms(text string, dst []string) []string {
 		if utf8.RuneCountInString(w) < 2 && !isDigit(w) || stopwords[w] {
 			return
 		}
-		dst = append(dst, stem(w))
+		if w = stem(w); stopwords[w] {
+			return
+		}
+		dst = append(dst, w)
 	}
 	for i, r := range text {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {

@@ -253,7 +253,11 @@ func verdict(s Summary) string {
 	case s.Stars >= 3.5 && s.Sentiment >= 0:
 		mood = "Customers are mostly positive"
 	}
-	v := fmt.Sprintf("%s (%.1f★ from %d reviews)", mood, s.Stars, s.Reviews)
+	noun := "reviews"
+	if s.Reviews == 1 {
+		noun = "review"
+	}
+	v := fmt.Sprintf("%s (%.1f★ from %d %s)", mood, s.Stars, s.Reviews, noun)
 	var parts []string
 	if len(s.Pros) > 0 {
 		parts = append(parts, "they like: "+shorten(s.Pros[0].Text, 12))
