@@ -24,6 +24,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		{"coldstart", "items without behaviour, placed by the text model", runEvalColdStart},
 		{"intents", "the assistant's intent detection (Bitext)", runEvalIntents},
 		{"summaries", "\"customers say\" review summaries (FewSum, ROUGE)", runEvalSummaries},
+		{"sentiment", "review sentiment learned from star ratings (held-out macro-F1)", runEvalSentiment},
 	}
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "usage: aisle eval KIND [flags]\n\nkinds:")

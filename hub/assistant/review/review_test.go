@@ -4,7 +4,6 @@ import (
 	"math"
 	"os"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 
@@ -205,58 +204,24 @@ func TestAllBeautySentiment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var trT, teT []string
-	var trS, teS []float64
-	for i := range texts {
-		if i%5 == 4 {
-			teT, teS = append(teT, texts[i]), append(teS, stars[i])
-		} else {
-			trT, trS = append(trT, texts[i]), append(trS, stars[i])
-		}
-	}
-	s, err := TrainSentiment(trT, trS, SentimentOptions{})
+	r, err := HoldOutSentiment(texts, stars, SentimentOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	type sc struct {
-		p float64
-		y bool
+	t.Logf("All_Beauty held-out 20%%: %+v", r)
+	if r.MacroF1 < 0.85 || r.AUC < 0.85 || r.MacroF1 <= r.MajorityMacroF1 {
+		t.Errorf("macro-F1 %.3f AUC %.3f (majority %.3f), want ≥ 0.85 and above the majority class", r.MacroF1, r.AUC, r.MajorityMacroF1)
 	}
-	var pts []sc
-	var tp, tn, fp, fn float64
-	for i, x := range teT {
-		if teS[i] > 2 && teS[i] < 4 {
-			continue
-		}
-		y, p := teS[i] >= 4, s.Score(x)
-		pts = append(pts, sc{p, y})
-		switch {
-		case y && p >= 0:
-			tp++
-		case y:
-			fn++
-		case p < 0:
-			tn++
-		default:
-			fp++
-		}
+}
+
+func TestConfusionByHand(t *testing.T) {
+	var c confusion
+	for _, x := range [][2]bool{{true, true}, {true, true}, {true, false}, {false, false}, {false, true}} {
+		c.add(x[0], x[1])
 	}
-	acc := (tp + tn) / (tp + tn + fp + fn)
-	f1p := 2 * tp / (2*tp + fp + fn)
-	f1n := 2 * tn / (2*tn + fn + fp)
-	sort.Slice(pts, func(i, j int) bool { return pts[i].p < pts[j].p })
-	var rankSum, npos float64
-	for i, x := range pts { // ties are rare with continuous scores
-		if x.y {
-			rankSum += float64(i + 1)
-			npos++
-		}
-	}
-	nneg := float64(len(pts)) - npos
-	auc := (rankSum - npos*(npos+1)/2) / (npos * nneg)
-	t.Logf("All_Beauty held-out 20%%: n=%d (pos %.0f, neg %.0f) accuracy %.4f macro-F1 %.4f AUC %.4f", len(pts), npos, nneg, acc, (f1p+f1n)/2, auc)
-	if acc < 0.85 || auc < 0.85 {
-		t.Errorf("accuracy %.3f AUC %.3f, want ≥ 0.85", acc, auc)
+	// Positive: P=2/3, R=2/3, F1=2/3; negative: P=1/2, R=1/2, F1=1/2.
+	if got, want := c.macroF1(), (2.0/3+0.5)/2; math.Abs(got-want) > 1e-12 || c.accuracy() != 0.6 {
+		t.Fatalf("macro-F1 %v accuracy %v, want %v 0.6", got, c.accuracy(), want)
 	}
 }
 
