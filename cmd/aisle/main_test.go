@@ -555,3 +555,47 @@ func TestDemoSummaries(t *testing.T) {
 		t.Fatalf("summary of %s (%d reviews) through the edge: %d %+v", item, best, resp.StatusCode, a)
 	}
 }
+
+// TestDemoChat: a visitor's question travels from the edge to the hub's
+// assistant and back, answered from the bundled shop's FAQ and catalog.
+func TestDemoChat(t *testing.T) {
+	_, edgeURL, _, stop := startDemo(t, t.TempDir(), "native")
+	defer stop()
+	type answer struct {
+		Answer   string
+		Intent   string
+		Degraded bool
+		Items    []struct{ ID string }
+		Sources  []struct{ Kind, ID string }
+	}
+	ask := func(body string) answer {
+		t.Helper()
+		// The hub trains the assistant when it starts; until then the edge
+		// answers "degraded" within its hub timeout.
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			resp, err := http.Post(edgeURL+"/v1/chat", "application/json", strings.NewReader(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var a answer
+			json.NewDecoder(resp.Body).Decode(&a)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: HTTP %d", body, resp.StatusCode)
+			}
+			if !a.Degraded || time.Now().After(deadline) {
+				return a
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+	a := ask(`{"shop":"toys","message":"What is your returns policy?"}`)
+	if a.Degraded || len(a.Sources) == 0 || a.Sources[0].Kind != "faq" || a.Sources[0].ID != "returns" || !strings.Contains(a.Answer, "30 days") {
+		t.Fatalf("returns question through the edge: %+v", a)
+	}
+	a = ask(`{"shop":"toys","message":"do you have any kinetic sand?","email":"visitor@example.com"}`)
+	if a.Intent != "product_search" || len(a.Items) == 0 {
+		t.Fatalf("search through the edge: %+v", a)
+	}
+}
