@@ -85,3 +85,21 @@ func TestChatEndpoint(t *testing.T) {
 		t.Fatalf("sources %v", src)
 	}
 }
+
+// FuzzParseChat: any body is refused with an error or accepted within the
+// limits; nothing panics.
+func FuzzParseChat(f *testing.F) {
+	for _, s := range []string{`{"shop":"toys","message":"hi"}`, `{"shop":"toys","message":"hi","history":[{"role":"user","text":"x"}],"items":["a"],"item":"b","region":"eu"}`,
+		`{"shop":"","message":"x"}`, `[]`, `{"shop":"a","message":"\ud800"}`, "\xdd\xff\xff\xff\xff", `{"shop":"a","message":"x","history":[null]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		req, err := parseChat(b)
+		if err != nil {
+			return
+		}
+		if req.Shop == "" || len(req.Message) > maxMessageBytes || len(req.History) > maxHistoryTurns || len(req.Items) > maxItems || len(req.Item) > maxIDBytes {
+			t.Fatalf("accepted out of limits: %+v", req)
+		}
+	})
+}

@@ -44,7 +44,9 @@ func Redact(s string) string {
 		return m
 	})
 	s = replaceAllIndexFunc(phoneRE, s, func(m string, start int) string {
-		if keepOrder(s, m, start) {
+		end := start + len(m)
+		if start > 0 && isAlnum(s[start-1]) || end < len(s) && isAlnum(s[end]) || keepOrder(s, m, start) {
+			// Part of a longer run ("0000…0", "ABC1234567"): not a phone.
 			return m
 		}
 		return redPhone
@@ -115,3 +117,5 @@ func withoutPII(s string) string {
 	}
 	return s
 }
+
+func isAlnum(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
