@@ -179,6 +179,17 @@ func TestDemoScreenshots(t *testing.T) {
 
 	shot("store-home", chromedp.Navigate(storeURL+"/"), ready(`[data-aisle="trending"]`))
 	shot("store-product", chromedp.Navigate(storeURL+"/p/"+item), ready(`[data-aisle="similar"]`))
+	// A product question in the page's chat box: answered by the hub's
+	// assistant through the edge, with its sources, rendered as text.
+	const answered = `[...document.querySelectorAll("[data-aisle-chat] .aisle-assistant")].some((t) => !t.classList.contains("aisle-degraded") && t.querySelector(".aisle-sources"))`
+	chatAsked := time.Now()
+	shot("store-chat", chromedp.SendKeys(chromedp.CSS(`[data-aisle-chat] input`), "What age is it suitable for?\n"),
+		asVoid(chromedp.Poll[bool](answered, chromedp.WithPollingTimeout(60*time.Second))))
+	t.Logf("chat answer with sources shown %v after the question (includes the assistant's first-use warm-up)", time.Since(chatAsked).Round(time.Millisecond))
+	answer, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("[data-aisle-chat] .aisle-assistant .aisle-text").textContent + " | " + document.querySelector("[data-aisle-chat] .aisle-sources").textContent`))
+	if err != nil || !strings.Contains(answer, "years") || !strings.Contains(answer, "item") {
+		t.Errorf("chat answer %q (%v): want the product's age from its details, with the item as a source", answer, err)
+	}
 	shot("store-cart", chromedp.Click(chromedp.CSS(`button[data-aisle-add-to-cart]`)), chromedp.WaitVisible(chromedp.CSS(`table.cart`)), ready(`[data-aisle="cart"]`))
 	if lines, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("table.cart tr.line").length`)); err != nil || lines != 1 {
 		t.Errorf("cart lines %d (%v), want the one product added", lines, err)
@@ -201,7 +212,7 @@ func TestDemoScreenshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Recommendation quality on your own sessions", "most popular items", "Edges", "Top searches"} {
+	for _, want := range []string{"Recommendation quality on your own sessions", "most popular items", "Edges", "Top searches", "Top chat intents", "product_question"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("dashboard lacks %q", want)
 		}

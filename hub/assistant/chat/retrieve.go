@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/aisle-rec/aisle/hub/assistant/review"
 	"github.com/aisle-rec/aisle/hub/catalog"
@@ -83,7 +85,7 @@ func newCorpus(products []catalog.Product, reviews []catalog.Review, faq []store
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			add(doc{kind: KindItem, id: p.ID, item: p.ID, title: p.Title, field: "details", text: k + ": " + p.Attributes[k]})
+			add(doc{kind: KindItem, id: p.ID, item: p.ID, title: p.Title, field: "details", text: attributeName(k) + ": " + p.Attributes[k]})
 		}
 	}
 	for _, r := range reviews {
@@ -408,4 +410,15 @@ func (c *corpus) searchItems(query string) []itemMatch {
 		return cmp.Compare(a.item, b.item)
 	})
 	return out
+}
+
+// attributeName writes an attribute key as words: "recommended_age" →
+// "Recommended age".
+func attributeName(k string) string {
+	k = strings.TrimSpace(strings.NewReplacer("_", " ", "-", " ").Replace(k))
+	if k == "" {
+		return k
+	}
+	r, n := utf8.DecodeRuneInString(k)
+	return string(unicode.ToUpper(r)) + k[n:]
 }
