@@ -201,7 +201,15 @@ func send(ctx context.Context, d Doer, method string, u *url.URL, secret, conten
 	if resp.ContentLength > max {
 		return nil, fmt.Errorf("edge: %s %s: %w: %d bytes, limit %d", method, u.Path, ErrBodyTooLarge, resp.ContentLength, max)
 	}
-	b, err := io.ReadAll(io.LimitReader(resp.Body, max+1))
+	// A known length sizes the buffer once: io.ReadAll grows it step by
+	// step, holding about twice a snapshot's size at the last step.
+	size := int64(bytes.MinRead)
+	if resp.ContentLength > 0 {
+		size += resp.ContentLength // at most max, checked above
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	_, err = buf.ReadFrom(io.LimitReader(resp.Body, max+1))
+	b := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("edge: %s %s: read body: %w", method, u.Path, stripURL(err))
 	}

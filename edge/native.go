@@ -94,9 +94,6 @@ func (l NativeLoader) load(ctx context.Context, b []byte, version string) (Ranke
 	if err != nil {
 		return nil, err
 	}
-	// The bytes are not needed any more: the decoded snapshot holds no
-	// reference to them, and the index build below allocates.
-	b = nil
 	x, err := rank.New(s, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("edge: prepare index: %w", err)
