@@ -50,7 +50,7 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fs.usageErr("-db is required")
 	}
 	if len(pos) == 0 {
-		return fs.usageErr("say what to ingest: catalog, reviews, faq, events (or token)")
+		return fs.usageErr("say what to ingest: catalog, reviews, qa, faq, events (or token)")
 	}
 	if err := store.ValidShopID(*shop); err != nil {
 		return fs.usageErr("-shop: %v", err)

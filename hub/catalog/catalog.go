@@ -47,6 +47,8 @@ const (
 	MaxAttributes          = 64       // entries in Product.Attributes
 	MaxAttributeKeyBytes   = 128      // an attribute key
 	MaxAttributeValueBytes = 1 << 10  // an attribute value
+	MaxQuestionBytes       = 4 << 10  // QA.Question
+	MaxAnswerBytes         = 16 << 10 // QA.Answer
 )
 
 // DefaultRegion is the Stock key for a count that is not tied to a region.
@@ -123,6 +125,37 @@ type Review struct {
 	Author string `json:"author,omitempty"`
 	// Verified reports a verified purchase; false also means unknown.
 	Verified bool `json:"verified,omitempty"`
+}
+
+// QA is one question a shopper asked about a product and the answer it got
+// (from the shop or another shopper).
+type QA struct {
+	// ID is the pair's stable id (required).
+	ID string `json:"id"`
+	// Item is the product's ID (required).
+	Item string `json:"item"`
+	// Question and Answer are plain text (both required).
+	Question string `json:"question"`
+	Answer   string `json:"answer"`
+	// Date is when it was answered, YYYY-MM-DD, or empty when unknown.
+	Date string `json:"date,omitempty"`
+}
+
+// Validate reports every problem with q, like Product.Validate.
+func (q *QA) Validate() error { return joinFieldErrors(q.check()) }
+
+func (q *QA) check() []*FieldError {
+	var c checker
+	c.id("id", q.ID)
+	c.id("item", q.Item)
+	c.text("question", q.Question, MaxQuestionBytes, true, true)
+	c.text("answer", q.Answer, MaxAnswerBytes, true, true)
+	if q.Date != "" {
+		if _, err := time.Parse(DateLayout, q.Date); err != nil {
+			c.add("date", "%q is not a date as YYYY-MM-DD", q.Date)
+		}
+	}
+	return c
 }
 
 // FieldError is one problem with one field of a record. Validate returns

@@ -109,6 +109,13 @@ func ReadReviews(r io.Reader, name string, fn func(Review) error) error {
 	return readJSONL(r, name, (*Review).check, func(v *Review) string { return v.ID }, fn)
 }
 
+// ReadQA reads question-and-answer pairs as JSON lines from r and calls fn
+// with each valid one; it follows the rules of ReadProducts, with
+// QA.Validate and QA ids.
+func ReadQA(r io.Reader, name string, fn func(QA) error) error {
+	return readJSONL(r, name, (*QA).check, func(v *QA) string { return v.ID }, fn)
+}
+
 func readJSONL[T any](r io.Reader, name string, check func(*T) []*FieldError, id func(*T) string, fn func(T) error) error {
 	lr := NewLineReader(r)
 	var rowErrs RowErrors

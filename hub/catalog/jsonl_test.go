@@ -289,3 +289,19 @@ func TestReadStops(t *testing.T) {
 		t.Errorf("reader error: %v", err)
 	}
 }
+
+func TestReadQA(t *testing.T) {
+	in := `{"id":"q1","item":"kite","question":"Does it fly?","answer":"Yes.","date":"2015-01-02"}
+{"id":"q2","item":"kite","question":"  ","answer":"x"}
+{"id":"q3","item":"kite","question":"Line?","answer":"30 m","author":"x"}
+{"id":"q1","item":"p","question":"a","answer":"b"}
+`
+	var got []QA
+	err := ReadQA(strings.NewReader(in), "qa.jsonl", func(q QA) error { got = append(got, q); return nil })
+	want := `catalog: qa.jsonl:2: question: is empty
+catalog: qa.jsonl:3: author: is not a known field; known fields: id, item, question, answer, date
+catalog: qa.jsonl:4: id: "q1" is already used on line 1`
+	if err == nil || err.Error() != want || len(got) != 1 || got[0].Answer != "Yes." {
+		t.Errorf("got %+v and\n%v\nwant 1 pair and\n%s", got, err, want)
+	}
+}

@@ -21,6 +21,8 @@ const MaxBodyBytes = 32 << 20
 //
 //	POST /v1/admin/{shop}/catalog   body: products as JSON lines
 //	POST /v1/admin/{shop}/reviews   body: reviews as JSON lines
+//	POST /v1/admin/{shop}/qa        body: questions and answers as JSON lines
+//	                                {"id","item","question","answer","date"}
 //	POST /v1/admin/{shop}/faq       body: a JSON object {"id","title","body"},
 //	                                several (JSON lines), or an array
 //	POST /v1/admin/{shop}/events    body: events as JSON lines
@@ -100,7 +102,7 @@ func (a *admin) ingest(w http.ResponseWriter, r *http.Request) {
 
 	kind, err := ParseKind(r.PathValue("kind"))
 	if err != nil {
-		fail(http.StatusNotFound, "unknown kind %q; want catalog, reviews, faq or events", clip(r.PathValue("kind")))
+		fail(http.StatusNotFound, "unknown kind %q; want catalog, reviews, qa, faq or events", clip(r.PathValue("kind")))
 		return
 	}
 	token := bearer(r)

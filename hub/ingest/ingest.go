@@ -41,12 +41,13 @@ type Kind string
 const (
 	Catalog Kind = "catalog"
 	Reviews Kind = "reviews"
+	QA      Kind = "qa"
 	FAQ     Kind = "faq"
 	Events  Kind = "events"
 )
 
 // Kinds lists every Kind.
-var Kinds = []Kind{Catalog, Reviews, FAQ, Events}
+var Kinds = []Kind{Catalog, Reviews, QA, FAQ, Events}
 
 // ParseKind returns the Kind named s.
 func ParseKind(s string) (Kind, error) {
@@ -54,7 +55,7 @@ func ParseKind(s string) (Kind, error) {
 	if slices.Contains(Kinds, k) {
 		return k, nil
 	}
-	return "", fmt.Errorf("ingest: unknown kind %q; want catalog, reviews, faq or events", s)
+	return "", fmt.Errorf("ingest: unknown kind %q; want catalog, reviews, qa, faq or events", s)
 }
 
 // Format is an input file format.
@@ -75,6 +76,7 @@ const (
 var formats = map[Kind][]Format{
 	Catalog: {JSONL, CSV},
 	Reviews: {JSONL},
+	QA:      {JSONL},
 	FAQ:     {Markdown, JSONL},
 	Events:  {JSONL, TSV, Diginetica, Sequences},
 }
@@ -271,13 +273,14 @@ type Batch struct {
 	Kind     Kind
 	Products []catalog.Product
 	Reviews  []catalog.Review
+	QA       []catalog.QA
 	FAQ      []store.FAQ
 	Events   []store.Event
 }
 
 // Len returns the number of records in b.
 func (b *Batch) Len() int {
-	return len(b.Products) + len(b.Reviews) + len(b.FAQ) + len(b.Events)
+	return len(b.Products) + len(b.Reviews) + len(b.QA) + len(b.FAQ) + len(b.Events)
 }
 
 // Parse reads and validates every source of kind. When any row is bad it
@@ -377,6 +380,13 @@ func (p *parser) parseSource() (err error) {
 		return p.catalogJSONL(r, src.Name, func(r io.Reader, name string, fn func(string) error) error {
 			return catalog.ReadReviews(r, name, func(v catalog.Review) error {
 				p.batch.Reviews = append(p.batch.Reviews, v)
+				return fn(v.ID)
+			})
+		})
+	case p.kind == QA:
+		return p.catalogJSONL(r, src.Name, func(r io.Reader, name string, fn func(string) error) error {
+			return catalog.ReadQA(r, name, func(v catalog.QA) error {
+				p.batch.QA = append(p.batch.QA, v)
 				return fn(v.ID)
 			})
 		})
@@ -550,6 +560,8 @@ func Write(ctx context.Context, st *store.Store, shop string, b *Batch, progress
 		res.Changed, err = st.UpsertProducts(ctx, shop, b.Products, opts...)
 	case Reviews:
 		res.Changed, err = st.UpsertReviews(ctx, shop, b.Reviews, opts...)
+	case QA:
+		res.Changed, err = st.UpsertQA(ctx, shop, b.QA, opts...)
 	case FAQ:
 		res.Changed, err = st.UpsertFAQ(ctx, shop, b.FAQ, opts...)
 	case Events:

@@ -191,6 +191,29 @@ func (s *Store) UpsertReviews(ctx context.Context, shop string, rs []catalog.Rev
 	return changed, nil
 }
 
+// UpsertQA inserts or replaces question-and-answer pairs like
+// UpsertProducts.
+func (s *Store) UpsertQA(ctx context.Context, shop string, qs []catalog.QA, opts ...BatchOption) (changed int, err error) {
+	payloads, err := prepare("qa", qs, func(q *catalog.QA) string { return q.ID }, (*catalog.QA).Validate)
+	if err != nil {
+		return 0, fmt.Errorf("store: upsert qa: %w", err)
+	}
+	changed, err = s.upsert(ctx, shop, len(qs), batchOpts(opts), `
+		INSERT INTO qa (shop, id, item, updated, payload)
+		VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (shop, id) DO UPDATE SET
+			item = excluded.item, updated = excluded.updated, payload = excluded.payload
+		WHERE qa.payload IS NOT excluded.payload`,
+		func(i int, now int64) []any {
+			q := &qs[i]
+			return []any{shop, q.ID, q.Item, now, payloads[i]}
+		})
+	if err != nil {
+		return 0, fmt.Errorf("store: upsert qa: %w", err)
+	}
+	return changed, nil
+}
+
 // UpsertFAQ inserts or replaces FAQ documents like UpsertProducts.
 func (s *Store) UpsertFAQ(ctx context.Context, shop string, docs []FAQ, opts ...BatchOption) (changed int, err error) {
 	if _, err := prepare("faq", docs, func(f *FAQ) string { return f.ID }, (*FAQ).Validate); err != nil {
@@ -276,6 +299,33 @@ func (s *Store) Reviews(ctx context.Context, shop, item string) ([]catalog.Revie
 		return nil, fmt.Errorf("store: reviews of %q: %w", shop, err)
 	}
 	return rs, nil
+}
+
+// QA returns the shop's question-and-answer pairs about item ordered by id,
+// or all of them ordered by item and id when item is empty; ErrNoShop for
+// an unknown shop.
+func (s *Store) QA(ctx context.Context, shop, item string) ([]catalog.QA, error) {
+	query, args := "SELECT payload FROM qa WHERE shop = ? AND item = ? ORDER BY id", []any{shop, item}
+	if item == "" {
+		query, args = "SELECT payload FROM qa WHERE shop = ? ORDER BY item, id", []any{shop}
+	}
+	var qs []catalog.QA
+	err := readRows(ctx, s.db, shop, func(rows *sql.Rows) error {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			return err
+		}
+		var q catalog.QA
+		if err := json.Unmarshal(b, &q); err != nil {
+			return fmt.Errorf("decode stored qa: %w", err)
+		}
+		qs = append(qs, q)
+		return nil
+	}, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: qa of %q: %w", shop, err)
+	}
+	return qs, nil
 }
 
 // FAQ returns the shop's FAQ documents ordered by id; ErrNoShop for an

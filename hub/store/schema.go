@@ -83,6 +83,18 @@ CREATE TABLE events (
 	PRIMARY KEY (shop, session, seq)
 ) STRICT, WITHOUT ROWID;
 `,
+	// 3: product questions and answers.
+	`
+CREATE TABLE qa (
+	shop    TEXT NOT NULL REFERENCES shops (id) ON DELETE CASCADE,
+	id      TEXT NOT NULL,
+	item    TEXT NOT NULL,       -- a product id; the product need not exist yet
+	updated INTEGER NOT NULL,
+	payload BLOB NOT NULL,       -- the catalog.QA as canonical JSON
+	PRIMARY KEY (shop, id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX qa_item ON qa (shop, item);
+`,
 }
 
 // LatestSchemaVersion returns the version Open migrates a database to.

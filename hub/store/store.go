@@ -448,6 +448,7 @@ func (s *Store) Shops(ctx context.Context) ([]string, error) {
 type Counts struct {
 	Products int `json:"products"`
 	Reviews  int `json:"reviews"`
+	QA       int `json:"qa"`
 	FAQ      int `json:"faq"`
 	Events   int `json:"events"`
 	Sessions int `json:"sessions"`
@@ -463,11 +464,12 @@ func (s *Store) Counts(ctx context.Context, shop string) (Counts, error) {
 		(SELECT count(*) FROM shops WHERE id = ?1),
 		(SELECT count(*) FROM products WHERE shop = ?1),
 		(SELECT count(*) FROM reviews WHERE shop = ?1),
+		(SELECT count(*) FROM qa WHERE shop = ?1),
 		(SELECT count(*) FROM faq WHERE shop = ?1),
 		(SELECT count(*) FROM events WHERE shop = ?1),
 		(SELECT count(DISTINCT session) FROM events WHERE shop = ?1),
 		(SELECT count(*) FROM meta WHERE shop = ?1)`, shop).
-		Scan(&exists, &c.Products, &c.Reviews, &c.FAQ, &c.Events, &c.Sessions, &c.Meta)
+		Scan(&exists, &c.Products, &c.Reviews, &c.QA, &c.FAQ, &c.Events, &c.Sessions, &c.Meta)
 	if err == nil && exists == 0 {
 		err = fmt.Errorf("%w: %q", ErrNoShop, shop)
 	}
