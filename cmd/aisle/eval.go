@@ -25,6 +25,7 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		{"intents", "the assistant's intent detection (Bitext)", runEvalIntents},
 		{"summaries", "\"customers say\" review summaries (FewSum, ROUGE)", runEvalSummaries},
 		{"sentiment", "review sentiment learned from star ratings (held-out macro-F1)", runEvalSentiment},
+		{"qa", "product questions answered from earlier questions and answers (Amazon QA, ROUGE)", runEvalQA},
 	}
 	usage := func(w io.Writer) {
 		fmt.Fprintln(w, "usage: aisle eval KIND [flags]\n\nkinds:")

@@ -49,6 +49,7 @@ import (
 type Store interface {
 	Products(ctx context.Context, shop string) ([]catalog.Product, error)
 	Reviews(ctx context.Context, shop, item string) ([]catalog.Review, error)
+	QA(ctx context.Context, shop, item string) ([]catalog.QA, error)
 	FAQ(ctx context.Context, shop string) ([]store.FAQ, error)
 }
 
@@ -228,12 +229,16 @@ func (a *Assistant) state(ctx context.Context, shop, region string) (*shopState,
 	if err != nil {
 		return nil, err
 	}
+	qa, err := a.cfg.Store.QA(ctx, shop, "")
+	if err != nil {
+		return nil, err
+	}
 	faq, err := a.cfg.Store.FAQ(ctx, shop)
 	if err != nil {
 		return nil, err
 	}
 	emb, embVersion := a.embedder(shop, region)
-	key, modelKey := fingerprints(ps, rs, faq, embVersion)
+	key, modelKey := fingerprints(ps, rs, qa, faq, embVersion)
 	if s := e.state; s != nil && s.key == key {
 		s.checked = now
 		return s, nil
@@ -247,7 +252,7 @@ func (a *Assistant) state(ctx context.Context, shop, region string) (*shopState,
 		x := s.ratings[r.Item]
 		s.ratings[r.Item] = [2]float64{x[0] + r.Stars, x[1] + 1}
 	}
-	s.corpus = newCorpus(ps, rs, faq, emb)
+	s.corpus = newCorpus(ps, rs, qa, faq, emb)
 	s.titles = newTitleIndex(s.corpus)
 	if old := e.state; old != nil && old.modelKey == modelKey {
 		s.model = old.model
@@ -256,7 +261,7 @@ func (a *Assistant) state(ctx context.Context, shop, region string) (*shopState,
 			return nil, err
 		}
 	}
-	a.log.Info("chat: shop loaded", "shop", shop, "products", len(ps), "reviews", len(rs), "faq", len(faq), "passages", len(s.corpus.docs), "ms", a.cfg.Now().Sub(now).Milliseconds())
+	a.log.Info("chat: shop loaded", "shop", shop, "products", len(ps), "reviews", len(rs), "qa", len(qa), "faq", len(faq), "passages", len(s.corpus.docs), "ms", a.cfg.Now().Sub(now).Milliseconds())
 	e.state = s
 	return s, nil
 }
@@ -300,14 +305,14 @@ func trainModel(ps []catalog.Product, key string) (*intent.Model, error) {
 
 // fingerprints identify a shop's data (key) and the part the intent model
 // is trained from (modelKey).
-func fingerprints(ps []catalog.Product, rs []catalog.Review, faq []store.FAQ, embVersion string) (key, modelKey string) {
+func fingerprints(ps []catalog.Product, rs []catalog.Review, qa []catalog.QA, faq []store.FAQ, embVersion string) (key, modelKey string) {
 	h := sha256.New()
 	for _, p := range ps {
 		fmt.Fprintf(h, "%s\x00%s\x00%s\x00%q\x00", p.ID, p.Title, p.Brand, p.Category)
 	}
 	modelKey = hex.EncodeToString(h.Sum(nil))
 	enc := json.NewEncoder(h)
-	for _, v := range []any{ps, rs, faq, embVersion} {
+	for _, v := range []any{ps, rs, qa, faq, embVersion} {
 		_ = enc.Encode(v)
 	}
 	return hex.EncodeToString(h.Sum(nil)), modelKey
@@ -387,6 +392,7 @@ func (a *Assistant) embedder(shop, region string) (*embed.Embedder, string) {
 const (
 	minItemCoverage   = 0.34
 	minReviewCoverage = 0.4
+	minQACoverage     = 0.5
 	minFAQCoverage    = 0.25
 	// A question routed elsewhere is answered from the FAQ when a passage
 	// holds this share of it.
@@ -419,6 +425,10 @@ func (a *Assistant) Answer(ctx context.Context, req Request) (Response, error) {
 	c := &composer{a: a, st: st, req: &req, resp: &resp, msg: msg}
 
 	switch {
+	case label == IntentProductSearch && len(resp.Entities.Items) > 0 && conf < 0.7:
+		// A named product and no clear search: a question about it ("can
+		// my six year old fly the red delta kite alone?").
+		resp.Intent = IntentProductQuestion
 	case isShopping(label) && label != IntentGreeting:
 	case len(resp.Entities.Items) > 0 && conf < lowConfidence:
 		// A product named, and no service intent clear enough: a
@@ -638,11 +648,13 @@ func (c *composer) productQuestion() {
 		q = rest
 	}
 	hits := c.st.corpus.search(q+expansions(q), 8, func(d *doc) bool { return d.item == p.ID })
-	var detail, said *hit
+	var detail, said, asked *hit
 	for i := range hits {
 		h := &hits[i]
 		d := &c.st.corpus.docs[h.doc]
 		switch {
+		case d.kind == KindQA && asked == nil && h.coverage >= minQACoverage:
+			asked = h
 		case d.kind == KindItem && detail == nil && h.coverage >= minItemCoverage && d.field != "title":
 			detail = h
 		case d.kind == KindReview && said == nil && (h.coverage >= minReviewCoverage || asksReviews && h.coverage > 0):
@@ -656,6 +668,13 @@ func (c *composer) productQuestion() {
 		d := &c.st.corpus.docs[detail.doc]
 		c.say("From the product details of " + p.Title + ": " + clip(d.text, maxQuote))
 		c.context = append(c.context, Passage{Kind: KindItem, ID: p.ID, Text: d.text})
+		answered = true
+	}
+	if asked != nil {
+		d := &c.st.corpus.docs[asked.doc]
+		c.say(fmt.Sprintf("Someone asked “%s” and was told: “%s”", clip(d.question, maxQuote/2), clip(d.answer, maxQuote)))
+		c.context = append(c.context, Passage{Kind: KindQA, ID: d.id, Text: d.question + " " + d.answer})
+		c.source(d.source())
 		answered = true
 	}
 	if said != nil {
@@ -755,6 +774,15 @@ func (c *composer) search() {
 		}
 		relevant[m.item] = m.coverage
 		order = append(order, m.item)
+	}
+	// Products the message names are what it searches for.
+	for _, id := range slices.Backward(c.resp.Entities.Items) {
+		if p := c.st.products[id]; p != nil && c.inStock(p) {
+			if _, ok := relevant[id]; !ok {
+				relevant[id] = 1
+				order = append([]string{id}, order...)
+			}
+		}
 	}
 	best := 0.0
 	for _, v := range relevant {

@@ -91,11 +91,13 @@ func (t *titleIndex) resolve(text string, k int) []string {
 		terms  int
 	}
 	got := map[int32]*match{}
+	nq := 0 // the message's naming terms
 	for _, term := range qt {
 		idf := t.c.idf(term)
-		if idf < 0.5 || serviceTerms[term] {
-			continue // in most titles, or the shop's service words: names nothing
+		if idf < 0.5 || serviceTerms[term] || searchFiller[term] {
+			continue // in most titles, service or request words: names nothing
 		}
+		nq++
 		for _, p := range t.c.postings[term] {
 			m := got[p.doc]
 			if m == nil {
@@ -112,14 +114,17 @@ func (t *titleIndex) resolve(text string, k int) []string {
 		var bestDoc int32 = -1
 		var bestW float64
 		for d, m := range got {
-			if m.weight < min(minMatchIDF, 0.5*t.weight(d)) || used[t.c.docs[d].item] {
+			w := t.weight(d)
+			// One word of several ("washing machines" → "… Sewing Machine …")
+			// names a product only when it is half its title.
+			if m.weight < min(minMatchIDF, 0.5*w) || m.terms < min(2, nq) && m.weight < 0.5*w || used[t.c.docs[d].item] {
 				continue
 			}
 			// Prefer more matched weight; among equals, the title with fewer
 			// extra words, then the lower index (deterministic).
-			w := m.weight - 0.01*float64(t.c.lens[d])
-			if bestDoc < 0 || w > bestW || w == bestW && d < bestDoc {
-				bestDoc, bestW = d, w
+			score := m.weight - 0.01*float64(t.c.lens[d])
+			if bestDoc < 0 || score > bestW || score == bestW && d < bestDoc {
+				bestDoc, bestW = d, score
 			}
 		}
 		if bestDoc < 0 {
@@ -134,7 +139,7 @@ func (t *titleIndex) resolve(text string, k int) []string {
 			mine[term] = true
 		}
 		for i, term := range qt {
-			if !mine[term] || t.c.idf(term) < 0.5 || serviceTerms[term] {
+			if !mine[term] || t.c.idf(term) < 0.5 || serviceTerms[term] || searchFiller[term] {
 				continue
 			}
 			for _, p := range t.c.postings[term] {

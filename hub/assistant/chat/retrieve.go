@@ -22,6 +22,7 @@ const (
 	KindItem   = "item"
 	KindReview = "review"
 	KindFAQ    = "faq"
+	KindQA     = "qa"
 )
 
 // doc is one retrievable passage of a shop's own data.
@@ -33,6 +34,9 @@ type doc struct {
 	field string // item passages: "title", "description", "details"
 	text  string
 	stars float64 // reviews
+	// answer is a question-and-answer pair's answer; text holds the
+	// question and the answer, so either can be matched.
+	question, answer string
 }
 
 type posting struct {
@@ -65,7 +69,7 @@ const (
 // and FAQ paragraphs are separate passages so an answer can quote the one
 // that answers the question; passages that read like instructions to an
 // assistant are left out (see looksLikeInjection).
-func newCorpus(products []catalog.Product, reviews []catalog.Review, faq []store.FAQ, emb *embed.Embedder) *corpus {
+func newCorpus(products []catalog.Product, reviews []catalog.Review, qa []catalog.QA, faq []store.FAQ, emb *embed.Embedder) *corpus {
 	c := &corpus{postings: map[string][]posting{}, byItem: map[string][]int32{}, emb: emb}
 	add := func(d doc) {
 		if strings.TrimSpace(d.text) == "" || looksLikeInjection(d.text) {
@@ -95,6 +99,12 @@ func newCorpus(products []catalog.Product, reviews []catalog.Review, faq []store
 			}
 			add(doc{kind: KindReview, id: r.ID, item: r.Item, text: s, stars: r.Stars})
 		}
+	}
+	for _, q := range qa {
+		if looksLikeInjection(q.Question) || looksLikeInjection(q.Answer) {
+			continue
+		}
+		add(doc{kind: KindQA, id: q.ID, item: q.Item, text: q.Question + " " + q.Answer, question: q.Question, answer: q.Answer})
 	}
 	for _, f := range faq {
 		for _, sec := range faqSections(f) {
@@ -299,9 +309,12 @@ func plainMarkdown(s string) string {
 // describe names a passage for an answer's sources.
 func (d *doc) source() Source {
 	s := Source{Kind: d.kind, ID: d.id, Title: d.title}
-	if d.kind == KindReview {
+	switch d.kind {
+	case KindReview:
 		s.Item = d.item
 		s.Title = fmt.Sprintf("review, %s stars", strconv.FormatFloat(d.stars, 'f', -1, 64))
+	case KindQA:
+		s.Item, s.Title = d.item, "question: "+clip(d.question, 120)
 	}
 	return s
 }
