@@ -21,6 +21,7 @@ require (
 	github.com/gomlx/onnx-gomlx v0.5.2 // indirect
 	github.com/google/go-querystring v1.1.0 // indirect
 	github.com/google/uuid v1.6.0 // indirect
+	github.com/klauspost/compress v1.18.5
 	github.com/knights-analytics/hugot v0.7.7
 	github.com/knights-analytics/ortgenai v0.3.2 // indirect
 	github.com/mattn/go-isatty v0.0.24 // indirect

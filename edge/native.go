@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/aisle-rec/aisle/shared/rank"
 	"github.com/aisle-rec/aisle/shared/snapshot"
@@ -56,6 +57,10 @@ type NativeLoader struct {
 	// Rank tunes the ranking core; the zero Config means
 	// rank.DefaultConfig().
 	Rank rank.Config
+	// Inflate, when set, inflates deflated snapshot bodies instead of
+	// compress/flate (see snapshot.DecodeOptions): the Workers build plugs
+	// in a faster implementation.
+	Inflate func(r io.Reader) io.ReadCloser
 }
 
 // Load decodes b and builds a NativeRanker from it.
@@ -81,15 +86,9 @@ func (l NativeLoader) load(ctx context.Context, b []byte, version string) (Ranke
 	if cfg == (rank.Config{}) {
 		cfg = rank.DefaultConfig()
 	}
-	var s *snapshot.Snapshot
-	var err error
-	if version != "" {
-		s, err = snapshot.DecodeVersion(b, l.Limits, version)
-		if errors.Is(err, snapshot.ErrMismatch) {
-			return nil, fmt.Errorf("%w: asked for %s: %w", ErrMismatch, short(version), err)
-		}
-	} else {
-		s, err = snapshot.Decode(b, l.Limits)
+	s, err := snapshot.DecodeWith(b, snapshot.DecodeOptions{Limits: l.Limits, Version: version, Inflate: l.Inflate})
+	if errors.Is(err, snapshot.ErrMismatch) {
+		return nil, fmt.Errorf("%w: asked for %s: %w", ErrMismatch, short(version), err)
 	}
 	if err != nil {
 		return nil, err

@@ -2,11 +2,13 @@ package snapshot
 
 import (
 	"bytes"
+	"compress/flate"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 	"testing"
@@ -523,6 +525,18 @@ func TestStreamingDecode(t *testing.T) {
 		flipped[len(b)/2] ^= 1
 		if _, err := DecodeVersion(flipped, Limits{}, hexSHA(flipped)); !errors.Is(err, ErrChecksum) {
 			t.Fatalf("%s: DecodeVersion of a flipped body under its own hash: %v, want ErrChecksum", optName(opt), err)
+		}
+		// A custom inflater is used, and gives the same snapshot.
+		used := false
+		custom, err := DecodeWith(b, DecodeOptions{Inflate: func(r io.Reader) io.ReadCloser {
+			used = true
+			return flate.NewReader(r)
+		}})
+		if err != nil || !used {
+			t.Fatalf("%s: DecodeWith a custom inflater: %v (used %v)", optName(opt), err, used)
+		}
+		if d := diff(custom, v); d != "" {
+			t.Fatalf("%s: DecodeWith a custom inflater differs from Decode: %s", optName(opt), d)
 		}
 		// Truncating the deflate stream anywhere is caught, with or
 		// without the checksum.

@@ -2,7 +2,6 @@ package snapshot
 
 import (
 	"bytes"
-	"compress/flate"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -11,6 +10,8 @@ import (
 	"io"
 	"math"
 	"unsafe"
+
+	"compress/flate"
 )
 
 // Decode checks and decodes an encoded snapshot under lim (zero fields take
@@ -21,7 +22,7 @@ import (
 // them against lim and against the bytes that could hold them. The result
 // holds no reference to b; its Version is the hex SHA-256 of b.
 func Decode(b []byte, lim Limits) (*Snapshot, error) {
-	return decode(b, lim, "")
+	return DecodeWith(b, DecodeOptions{Limits: lim})
 }
 
 // DecodeVersion is Decode for bytes that must hash to version, the hex
@@ -34,7 +35,27 @@ func DecodeVersion(b []byte, lim Limits, version string) (*Snapshot, error) {
 	if version == "" {
 		return nil, &codecError{kind: ErrMismatch, msg: "no version to check the bytes against"}
 	}
-	return decode(b, lim, version)
+	return DecodeWith(b, DecodeOptions{Limits: lim, Version: version})
+}
+
+// DecodeOptions tune DecodeWith.
+type DecodeOptions struct {
+	// Limits bound what is accepted; zero fields take DefaultLimits values.
+	Limits Limits
+	// Version, when set, is the hex SHA-256 the bytes must have, as for
+	// DecodeVersion.
+	Version string
+	// Inflate, when set, replaces compress/flate's NewReader for deflate
+	// bodies: an edge can plug in a faster implementation of the same
+	// format. It must read r only as far as the end of the stream and
+	// report corrupt input as an error; the decoder still checks the
+	// stream's length and that nothing follows it.
+	Inflate func(r io.Reader) io.ReadCloser
+}
+
+// DecodeWith is Decode with options.
+func DecodeWith(b []byte, opt DecodeOptions) (*Snapshot, error) {
+	return decode(b, opt)
 }
 
 // hashes returns whether b's trailer is the SHA-256 of the bytes before it,
@@ -52,9 +73,9 @@ func hashes(b []byte) (trailerOK bool, version string) {
 	return trailerOK, hex.EncodeToString(h.Sum(sum[:0]))
 }
 
-// decode is Decode, or DecodeVersion when want is set.
-func decode(b []byte, lim Limits, want string) (*Snapshot, error) {
-	lim = lim.normalized()
+// decode is DecodeWith.
+func decode(b []byte, opt DecodeOptions) (*Snapshot, error) {
+	lim, want := opt.Limits.normalized(), opt.Version
 	var trailerOK bool
 	var version string
 	if want != "" {
@@ -81,7 +102,11 @@ func decode(b []byte, lim Limits, want string) (*Snapshot, error) {
 	var fr io.ReadCloser
 	if h.deflate {
 		src = bytes.NewReader(body)
-		fr = flate.NewReader(src)
+		if opt.Inflate != nil {
+			fr = opt.Inflate(src)
+		} else {
+			fr = flate.NewReader(src)
+		}
 		c = cursor{size: h.bodyLen, r: io.LimitReader(fr, int64(h.bodyLen)), buf: make([]byte, min(h.bodyLen, streamWindow))}
 	}
 	s, err := decodeBody(&c, &h, lim)
