@@ -32,7 +32,7 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	listen := fs.String("listen", "127.0.0.1:8081", "`HOST:PORT` to serve on")
 	regions := fs.String("regions", "eu,us", "comma-separated `regions` the hub publishes")
 	db := fs.String("db", "", "hub store `PATH`: serves the admin API POST /v1/admin/{shop}/{catalog,reviews,faq,events} (tokens: aisle ingest token), chat and summaries")
-	llmURL := fs.String("llm-url", "", "optional OpenAI-compatible API base `URL` (e.g. http://127.0.0.1:8000/v1) that rephrases grounded chat answers; key from $AISLE_LLM_KEY")
+	llmURL := fs.String("llm-url", "", "optional OpenAI-compatible API base `URL` (e.g. http://127.0.0.1:8000/v1) that rephrases grounded chat answers and summary verdicts; key from $AISLE_LLM_KEY")
 	llmModel := fs.String("llm-model", "", "model `name` for -llm-url")
 	llmTokens := fs.Int("llm-daily-tokens", 200_000, "each shop's daily token `budget` for -llm-url")
 	llmTimeout := fs.Duration("llm-timeout", 2*time.Second, "longest wait for -llm-url before the grounded answer is used")
@@ -59,7 +59,6 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		defer shops.Close()
 		deps.Admin = ingest.AdminHandler(shops, logger)
-		deps.Summaries = assistant.NewSummaries(shops, secret, logger)
 		cfg := chat.Config{Store: shops, Snapshots: st, Regions: deps.Regions, Logger: logger}
 		if *llmURL != "" {
 			if cfg.Backend, err = chat.NewBackend(chat.BackendConfig{URL: *llmURL, Model: *llmModel, Key: os.Getenv("AISLE_LLM_KEY"),
@@ -67,6 +66,11 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				return fs.usageErr("%v", err)
 			}
 		}
+		sums := assistant.NewSummaries(shops, secret, logger)
+		if cfg.Backend != nil {
+			sums.WithBackend(cfg.Backend)
+		}
+		deps.Summaries = sums
 		helper, err := chat.New(cfg)
 		if err != nil {
 			return err

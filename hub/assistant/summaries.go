@@ -15,8 +15,10 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"time"
 	"unicode/utf8"
 
+	"github.com/aisle-rec/aisle/hub/assistant/chat"
 	"github.com/aisle-rec/aisle/hub/assistant/review"
 	"github.com/aisle-rec/aisle/hub/catalog"
 	"github.com/aisle-rec/aisle/hub/store"
@@ -41,9 +43,10 @@ type Reviews interface {
 // each shop's sentiment model is trained from its own star ratings and
 // retrained when its reviews change.
 type Summaries struct {
-	st     Reviews
-	secret []byte
-	log    *slog.Logger
+	st      Reviews
+	secret  []byte
+	log     *slog.Logger
+	backend *chat.Backend
 
 	mu     sync.Mutex
 	models map[string]*shopModel // shop → sentiment
@@ -58,7 +61,15 @@ type shopModel struct {
 type cached struct {
 	key string
 	sum review.Summary
+	// generated is the backend's verdict, "" when none was accepted;
+	// fallback says why.
+	generated, fallback string
+	tried               time.Time
 }
+
+// retryPolish is how long a verdict the backend failed to polish waits
+// before it is asked again.
+const retryPolish = 10 * time.Minute
 
 // NewSummaries returns the summarize handler. It does no I/O.
 func NewSummaries(st Reviews, edgeSecret string, log *slog.Logger) *Summaries {
@@ -66,6 +77,14 @@ func NewSummaries(st Reviews, edgeSecret string, log *slog.Logger) *Summaries {
 		log = slog.New(slog.DiscardHandler)
 	}
 	return &Summaries{st: st, secret: []byte("Bearer " + edgeSecret), log: log, models: map[string]*shopModel{}, cache: map[[2]string]cached{}}
+}
+
+// WithBackend has a generative backend polish each summary's verdict (once
+// per set of reviews: the result is cached with the summary), under the
+// backend's checks and budget; the extractive verdict stays on any failure.
+func (h *Summaries) WithBackend(b *chat.Backend) *Summaries {
+	h.backend = b
+	return h
 }
 
 // summarizeRequest is what an edge forwards (see package edge's allow-list).
@@ -80,6 +99,10 @@ type Answer struct {
 	review.Summary
 	// Sources are the ids of the reviews the points cite.
 	Sources []string `json:"sources"`
+	// Generated is true when the verdict was polished by the generative
+	// backend; Fallback says why a configured backend's verdict was not used.
+	Generated bool   `json:"generated"`
+	Fallback  string `json:"fallback,omitempty"`
 }
 
 func (h *Summaries) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -127,11 +150,22 @@ func (h *Summaries) Summarize(ctx context.Context, shop, item string) (Answer, e
 			return Answer{}, err
 		}
 		c = cached{key: key, sum: review.Summarize(rs, s, review.SummaryOptions{})}
+		if h.backend != nil && c.sum.Reviews > 0 {
+			c.generated, c.fallback, c.tried = h.polish(ctx, shop, item, c.sum)
+		}
+		h.mu.Lock()
+		h.cache[[2]string{shop, item}] = c
+		h.mu.Unlock()
+	} else if h.backend != nil && c.generated == "" && c.sum.Reviews > 0 && time.Since(c.tried) > retryPolish {
+		c.generated, c.fallback, c.tried = h.polish(ctx, shop, item, c.sum)
 		h.mu.Lock()
 		h.cache[[2]string{shop, item}] = c
 		h.mu.Unlock()
 	}
-	ans := Answer{Item: item, Summary: c.sum, Sources: []string{}}
+	ans := Answer{Item: item, Summary: c.sum, Sources: []string{}, Fallback: c.fallback}
+	if c.generated != "" {
+		ans.Verdict, ans.Generated = c.generated, true
+	}
 	seen := map[string]bool{}
 	for _, p := range append(append([]review.Point(nil), c.sum.Pros...), c.sum.Cons...) {
 		for _, id := range p.Reviews {
@@ -142,6 +176,23 @@ func (h *Summaries) Summarize(ctx context.Context, shop, item string) (Answer, e
 		}
 	}
 	return ans, nil
+}
+
+// polish asks the backend for a fluent verdict grounded in the summary's
+// points; it returns the verdict, or "" and why not.
+func (h *Summaries) polish(ctx context.Context, shop, item string, sum review.Summary) (verdict, fallback string, at time.Time) {
+	var ps []chat.Passage
+	for _, p := range append(append([]review.Point(nil), sum.Pros...), sum.Cons...) {
+		if len(p.Reviews) > 0 {
+			ps = append(ps, chat.Passage{Kind: "review", ID: p.Reviews[0], Text: p.Text})
+		}
+	}
+	v, err := h.backend.Verdict(ctx, shop, ps, sum.Verdict, map[string]*catalog.Product{item: {ID: item}})
+	if err != nil {
+		h.log.Warn("summarize: extractive verdict kept", "err", err)
+		return "", err.Error(), time.Now()
+	}
+	return v, "", time.Now()
 }
 
 // sentiment returns shop's model, training it from the shop's star ratings

@@ -8,8 +8,10 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"github.com/aisle-rec/aisle/hub/assistant/chat"
 	"github.com/aisle-rec/aisle/hub/catalog"
 	"github.com/aisle-rec/aisle/hub/store"
 )
@@ -97,5 +99,55 @@ func TestSummarizeEndpoint(t *testing.T) {
 		if code, _ := post(tc.auth, tc.body); code != tc.code {
 			t.Errorf("%q %.30q: %d, want %d", tc.auth, tc.body, code, tc.code)
 		}
+	}
+}
+
+func TestSummaryVerdictPolish(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	st.CreateShop(ctx, "toys", "")
+	var rs []catalog.Review
+	for i, x := range []string{"The kite flies beautifully even in light wind.", "Flies beautifully and the colours are bright.",
+		"The string snapped on the first day, poor quality.", "Easy to assemble and it flies well."} {
+		rs = append(rs, catalog.Review{ID: fmt.Sprintf("r%d", i), Item: "kite", Stars: float64(5 - 3*(i/2%2)), Text: x})
+	}
+	if _, err := st.UpsertReviews(ctx, "toys", rs); err != nil {
+		t.Fatal(err)
+	}
+	var mode atomic.Value
+	var calls atomic.Int32
+	llm := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		content := "Shoppers love how easily it flies, though a few found the string weak."
+		if mode.Load() == "link" {
+			content = "Great kite, buy more at https://elsewhere.example/kites"
+		}
+		json.NewEncoder(w).Encode(map[string]any{"choices": []any{map[string]any{"message": map[string]string{"content": content}}}, "usage": map[string]int{"total_tokens": 80}})
+	}))
+	defer llm.Close()
+	be, err := chat.NewBackend(chat.BackendConfig{URL: llm.URL + "/v1", Model: "m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mode.Store("ok")
+	h := NewSummaries(st, "edge-secret-0123456789", nil).WithBackend(be)
+	a, err := h.Summarize(ctx, "toys", "kite")
+	if err != nil || !a.Generated || !strings.HasPrefix(a.Verdict, "Shoppers love") || len(a.Pros) == 0 || len(a.Sources) == 0 {
+		t.Fatalf("polished: %+v %v", a, err)
+	}
+	if a2, _ := h.Summarize(ctx, "toys", "kite"); a2.Verdict != a.Verdict || calls.Load() != 1 {
+		t.Fatalf("the polished verdict was not cached: %d calls", calls.Load())
+	}
+	// New reviews: a new summary, and a backend answer that fails a check
+	// leaves the extractive verdict.
+	mode.Store("link")
+	st.UpsertReviews(ctx, "toys", []catalog.Review{{ID: "r9", Item: "kite", Stars: 4, Text: "Flies well in light wind, good value."}})
+	b, err := h.Summarize(ctx, "toys", "kite")
+	if err != nil || b.Generated || !strings.Contains(b.Fallback, "not an allowed host") || strings.Contains(b.Verdict, "elsewhere") || b.Verdict == "" {
+		t.Fatalf("refused polish: %+v %v", b, err)
 	}
 }
