@@ -2,11 +2,14 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 
 	"github.com/aisle-rec/aisle/hub/catalog"
+	"github.com/aisle-rec/aisle/hub/privacy"
 	"github.com/aisle-rec/aisle/shared/wire"
 )
 
@@ -85,7 +88,9 @@ func (e *Event) Problems(seq bool) []error {
 }
 
 // AppendEvents stores events in one transaction and returns how many rows
-// changed. Events are keyed by (shop, session, seq): storing an event
+// changed. Personal data never reaches the database: search queries are
+// stored with e-mail addresses, phone, card and bank numbers redacted, and
+// a session id holding such data is stored as a hash of itself. Events are keyed by (shop, session, seq): storing an event
 // equal to the stored one with the same key changes nothing, so
 // re-ingesting a file is a no-op, and a different event under a stored
 // key replaces it. Every event must pass Validate and no key may repeat;
@@ -116,12 +121,23 @@ func (s *Store) AppendEvents(ctx context.Context, shop string, events []Event, o
 			OR events.query <> excluded.query OR events.time <> excluded.time`,
 		func(i int, _ int64) []any {
 			e := &events[i]
-			return []any{shop, e.Session, e.Seq, string(e.Type), e.Item, e.Query, e.Time}
+			return []any{shop, pseudonym(e.Session), e.Seq, string(e.Type), e.Item, privacy.Redact(e.Query), e.Time}
 		})
 	if err != nil {
 		return 0, fmt.Errorf("store: append events: %w", err)
 	}
 	return changed, nil
+}
+
+// pseudonym keeps a session id as it is unless it holds personal data (a
+// shop exporting sessions keyed by e-mail address): then it becomes a hash
+// of itself, still grouping the session's events but no longer readable.
+func pseudonym(session string) string {
+	if privacy.Redact(session) == session {
+		return session
+	}
+	h := sha256.Sum256([]byte(session))
+	return "pseudonym-" + hex.EncodeToString(h[:12])
 }
 
 // ErrStop, returned by a Sessions callback, ends the walk early; Sessions

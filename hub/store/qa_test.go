@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/aisle-rec/aisle/hub/catalog"
+	"github.com/aisle-rec/aisle/shared/wire"
 )
 
 func TestQA(t *testing.T) {
@@ -55,4 +57,53 @@ func TestQA(t *testing.T) {
 	if _, err := st.QA(ctx, "nope", ""); !errors.Is(err, ErrNoShop) {
 		t.Fatalf("unknown shop: %v", err)
 	}
+}
+
+func TestPlantedPIINeverStored(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.CreateShop(ctx, "a", ""); err != nil {
+		t.Fatal(err)
+	}
+	planted := []string{"jane.doe@example.org", "+44 7700 900461", "4111 1111 1111 1111"}
+	events := []Event{
+		{Session: "jane.doe@example.org", Seq: 1, Type: wire.Search, Query: "kite for jane.doe@example.org"},
+		{Session: "jane.doe@example.org", Seq: 2, Type: wire.View, Item: "kite"},
+		{Session: "s2", Seq: 1, Type: wire.Search, Query: "call +44 7700 900461 about kites"},
+		{Session: "s2", Seq: 2, Type: wire.Search, Query: "card 4111 1111 1111 1111"},
+	}
+	if _, err := st.AppendEvents(ctx, "a", events); err != nil {
+		t.Fatal(err)
+	}
+	var sessions, stored []string
+	err = st.Sessions(ctx, "a", func(s string, es []Event) error {
+		sessions = append(sessions, s)
+		stored = append(stored, s)
+		for _, e := range es {
+			stored = append(stored, e.Query)
+		}
+		if len(es) != 2 {
+			t.Errorf("session %s has %d events, want 2 (kept together)", s, len(es))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(stored, "\n")
+	found := 0
+	for _, p := range planted {
+		if strings.Contains(all, p) {
+			found++
+			t.Errorf("planted %q stored", p)
+		}
+	}
+	if !strings.Contains(all, "kite for [email]") || len(sessions) != 2 {
+		t.Errorf("stored: %q", all)
+	}
+	t.Logf("planted PII found in the store: %d of %d", found, len(planted))
 }

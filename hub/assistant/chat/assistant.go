@@ -38,6 +38,7 @@ import (
 
 	"github.com/aisle-rec/aisle/hub/assistant/intent"
 	"github.com/aisle-rec/aisle/hub/catalog"
+	"github.com/aisle-rec/aisle/hub/privacy"
 	"github.com/aisle-rec/aisle/hub/store"
 	"github.com/aisle-rec/aisle/shared/embed"
 	"github.com/aisle-rec/aisle/shared/rank"
@@ -416,7 +417,7 @@ func (a *Assistant) Answer(ctx context.Context, req Request) (Response, error) {
 	}
 	// Personal data is no search term: the assistant works on the message
 	// with it removed, and nothing downstream (logs, backend) sees it.
-	msg := strings.TrimSpace(withoutPII(req.Message))
+	msg := strings.TrimSpace(privacy.Remove(req.Message))
 	label, conf := st.model.Predict(msg)
 	resp := Response{Intent: label, Confidence: math.Round(conf*1000) / 1000, Items: []Card{}, Sources: []Source{}}
 	resp.Entities.Order = orderNumber(msg)

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/aisle-rec/aisle/hub/catalog"
+	"github.com/aisle-rec/aisle/hub/privacy"
 )
 
 // BackendConfig configures a generative backend: any server speaking the
@@ -164,14 +165,14 @@ type completionResponse struct {
 // everything sent. The reply is returned only when it passes every check;
 // otherwise the error says why (wrapping ErrBudget, ErrBackend or ErrCheck).
 func (b *Backend) Rephrase(ctx context.Context, shop string, passages []Passage, history []Turn, msg, grounded string, products map[string]*catalog.Product) (string, error) {
-	content := contextBlock(passages) + "\nDRAFT ANSWER (built from CONTEXT):\n" + Redact(grounded) + "\n\nCUSTOMER MESSAGE:\n" + Redact(msg)
+	content := contextBlock(passages) + "\nDRAFT ANSWER (built from CONTEXT):\n" + privacy.Redact(grounded) + "\n\nCUSTOMER MESSAGE:\n" + privacy.Redact(msg)
 	msgs := []chatMessage{{Role: "system", Content: systemPrompt}}
 	for _, t := range history[max(0, len(history)-6):] {
 		role := "user"
 		if t.Role == "assistant" {
 			role = "assistant"
 		}
-		msgs = append(msgs, chatMessage{Role: role, Content: Redact(clip(t.Text, 1000))})
+		msgs = append(msgs, chatMessage{Role: role, Content: privacy.Redact(clip(t.Text, 1000))})
 	}
 	msgs = append(msgs, chatMessage{Role: "user", Content: content})
 	return b.generate(ctx, shop, msgs, passages, products)
@@ -185,7 +186,7 @@ const verdictPrompt = `You write the one-sentence "customers say" verdict shown 
 // built from passages (the review sentences behind it). The same checks as
 // Rephrase apply; on any failure the error says why and the draft stays.
 func (b *Backend) Verdict(ctx context.Context, shop string, passages []Passage, draft string, products map[string]*catalog.Product) (string, error) {
-	content := contextBlock(passages) + "\nDRAFT VERDICT:\n" + Redact(draft)
+	content := contextBlock(passages) + "\nDRAFT VERDICT:\n" + privacy.Redact(draft)
 	return b.generate(ctx, shop, []chatMessage{{Role: "system", Content: verdictPrompt}, {Role: "user", Content: content}}, passages, products)
 }
 
@@ -198,7 +199,7 @@ func contextBlock(passages []Passage) string {
 		if looksLikeInjection(p.Text) {
 			continue
 		}
-		fmt.Fprintf(&cb, "[%s:%s] %s\n", p.Kind, p.ID, Redact(clip(p.Text, 1000)))
+		fmt.Fprintf(&cb, "[%s:%s] %s\n", p.Kind, p.ID, privacy.Redact(clip(p.Text, 1000)))
 	}
 	return cb.String()
 }
@@ -304,7 +305,7 @@ func (b *Backend) check(text, instructions string, passages []Passage, products 
 		return refuse("%d bytes, limit %d", len(text), b.cfg.MaxAnswerBytes)
 	case echoes(text, instructions, 6) || strings.Contains(text, "CONTEXT (facts") || strings.Contains(text, "DRAFT ANSWER") || strings.Contains(text, "DRAFT VERDICT"):
 		return refuse("repeats the instructions")
-	case Redact(text) != text:
+	case privacy.Redact(text) != text:
 		return refuse("contains personal data")
 	}
 	for _, l := range linkRE.FindAllString(text, -1) {

@@ -1,4 +1,7 @@
-package chat
+// Package privacy removes personal data from text before the hub stores,
+// logs or forwards it: e-mail addresses, phone numbers, payment card and
+// bank account numbers. Order and tracking numbers are kept.
+package privacy
 
 import (
 	"regexp"
@@ -109,8 +112,8 @@ func luhn(s string) bool {
 	return n >= 13 && sum%10 == 0
 }
 
-// withoutPII is s with personal data removed rather than marked.
-func withoutPII(s string) string {
+// Remove is s with personal data removed rather than marked.
+func Remove(s string) string {
 	s = Redact(s)
 	for _, m := range []string{redEmail, redCard, redPhone, redIBAN} {
 		s = strings.ReplaceAll(s, m, " ")
