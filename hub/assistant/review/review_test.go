@@ -273,3 +273,13 @@ func TestCutSentencesAreNotQuoted(t *testing.T) {
 		t.Fatal("no pros from two happy reviews")
 	}
 }
+
+func TestNearDuplicatePoints(t *testing.T) {
+	picked := []Point{{Text: "The string snapped on the first day."}}
+	if !nearDuplicate("Poor string, it snapped on the first day of use.", picked) {
+		t.Error("a reworded repeat was not caught")
+	}
+	if nearDuplicate("The colours are bright and it flies well.", picked) {
+		t.Error("a different point was taken for a repeat")
+	}
+}

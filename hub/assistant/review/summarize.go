@@ -228,7 +228,7 @@ func Summarize(reviews []catalog.Review, s *Sentiment, opt SummaryOptions) Summa
 		used[best] = true
 		c := cands[best]
 		key := strings.ToLower(strings.Join(RougeTokens(c.Text), " "))
-		if seenText[key] {
+		if seenText[key] || nearDuplicate(c.Text, sum.Pros) || nearDuplicate(c.Text, sum.Cons) {
 			continue
 		}
 		seenText[key] = true
@@ -428,4 +428,44 @@ func CentroidReview(reviews []catalog.Review, maxWords int) string {
 		}
 	}
 	return truncateWords(reviews[best].Text, maxWords)
+}
+
+// nearDuplicate reports whether most of text's content words (longer than
+// three letters) are in one of the points already picked: "the string
+// snapped on the first day" repeats "poor string, it snapped the first
+// day" even when their vectors differ.
+func nearDuplicate(text string, picked []Point) bool {
+	words := func(s string) map[string]bool {
+		m := map[string]bool{}
+		for _, t := range RougeTokens(s) {
+			if len(t) > 3 {
+				m[strings.ToLower(t)] = true
+			}
+		}
+		return m
+	}
+	a := words(text)
+	if len(a) == 0 {
+		return false
+	}
+	for _, p := range picked {
+		b := words(p.Text)
+		small, large := a, b
+		if len(b) < len(a) {
+			small, large = b, a
+		}
+		if len(small) == 0 {
+			continue
+		}
+		shared := 0
+		for w := range small {
+			if large[w] {
+				shared++
+			}
+		}
+		if float64(shared) >= 0.6*float64(len(small)) {
+			return true
+		}
+	}
+	return false
 }
