@@ -126,7 +126,7 @@ func withBody(resp *http.Response, b []byte, max int64) (*http.Response, error) 
 	if int64(len(b)) > max {
 		return nil, fmt.Errorf("fetch: %w: over %d bytes", ErrBodyTooLarge, max)
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(b))
+	resp.Body = heldBody{bytes.NewReader(b), b}
 	resp.ContentLength = int64(len(b))
 	return resp, nil
 }

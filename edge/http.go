@@ -201,6 +201,13 @@ func send(ctx context.Context, d Doer, method string, u *url.URL, secret, conten
 	if resp.ContentLength > max {
 		return nil, fmt.Errorf("edge: %s %s: %w: %d bytes, limit %d", method, u.Path, ErrBodyTooLarge, resp.ContentLength, max)
 	}
+	if hb, ok := resp.Body.(heldBody); ok {
+		// Already in memory: take the bytes rather than copy them.
+		if int64(len(hb.b)) > max {
+			return nil, fmt.Errorf("edge: %s %s: %w: over %d bytes", method, u.Path, ErrBodyTooLarge, max)
+		}
+		return hb.b, nil
+	}
 	// A known length sizes the buffer once: io.ReadAll grows it step by
 	// step, holding about twice a snapshot's size at the last step.
 	size := int64(bytes.MinRead)
@@ -218,6 +225,17 @@ func send(ctx context.Context, d Doer, method string, u *url.URL, secret, conten
 	}
 	return b, nil
 }
+
+// heldBody is a response body already read whole into b (the Workers
+// FetchDoer reads bodies with arrayBuffer()): send returns b itself, so a
+// snapshot-sized body is not copied once more in an isolate whose memory
+// never shrinks.
+type heldBody struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (heldBody) Close() error { return nil }
 
 // stripURL drops the *url.Error wrapper (which repeats the full URL) and
 // keeps its cause.

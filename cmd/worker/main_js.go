@@ -17,14 +17,23 @@ func main() { os.Exit(run()) }
 // memoryLimit is the Go heap's soft limit inside an isolate.
 const memoryLimit = 104 << 20
 
+// gcPercent is the Go heap's growth between collections (GOGC). With the
+// default 100 the heap grows to about twice the live index before a
+// collection, and Wasm memory never shrinks: 25 keeps the high-water mark of
+// a 100,000-item load about 12 MiB lower (measured). The index is mostly
+// pointer-free arrays, so the extra collections cost little.
+const gcPercent = 25
+
 // run wires the edge from the Worker's bindings and serves it until the
 // isolate goes away. A configuration error is logged and answered 503 on
 // every route, rather than failing each request's instance start.
 func run() int {
 	// An isolate has 128 MB for the JavaScript heap, the Wasm memory and
 	// everything else, and Wasm memory never shrinks: keep the Go heap's
-	// growth under a soft limit so the collector works harder instead.
+	// growth small and under a soft limit so the collector works harder
+	// instead.
 	debug.SetMemoryLimit(memoryLimit)
+	debug.SetGCPercent(gcPercent)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	h, err := handler(log)
 	if err != nil {
