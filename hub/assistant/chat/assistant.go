@@ -22,6 +22,7 @@
 package chat
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -426,7 +427,7 @@ func (a *Assistant) Answer(ctx context.Context, req Request) (Response, error) {
 	c := &composer{a: a, st: st, req: &req, resp: &resp, msg: msg}
 
 	switch {
-	case label == IntentProductSearch && len(resp.Entities.Items) > 0 && conf < 0.7:
+	case label == IntentProductSearch && len(resp.Entities.Items) > 0 && conf < 0.7 && asksAbout(msg):
 		// A named product and no clear search: a question about it ("can
 		// my six year old fly the red delta kite alone?").
 		resp.Intent = IntentProductQuestion
@@ -693,6 +694,27 @@ func (c *composer) productQuestion() {
 	c.resp.Items = append(c.resp.Items, c.card(p, "the product you asked about"))
 }
 
+// asksAbout reports whether msg is phrased as a question about something
+// ("can my six year old fly the red delta kite alone?") rather than a
+// request for products ("wooden train set for toddlers", "do you have …").
+func asksAbout(msg string) bool {
+	l := strings.ToLower(strings.TrimSpace(msg))
+	for _, p := range []string{"do you have", "do you sell", "have you got", "do you stock", "any ", "show me", "looking for", "i'm looking", "i am looking", "i want", "i need", "find me", "search"} {
+		if strings.HasPrefix(l, p) {
+			return false
+		}
+	}
+	if strings.HasSuffix(l, "?") {
+		return true
+	}
+	first, _, _ := strings.Cut(l, " ")
+	switch first {
+	case "can", "could", "does", "do", "is", "are", "will", "would", "how", "what", "which", "who", "when", "where", "why", "should":
+		return true
+	}
+	return false
+}
+
 // questionSynonyms add the words product details use for what visitors
 // ask: "is it suitable for a 3 year old?" is answered by "recommended age".
 var questionSynonyms = map[string]string{
@@ -769,16 +791,14 @@ func (c *composer) search() {
 		q = q[:loc[0]] + " " + q[loc[1]:] // a filter, not search terms
 	}
 	for _, m := range c.st.corpus.searchItems(q) {
-		p := c.st.products[m.item]
-		if p == nil || !c.inStock(p) || c.resp.Entities.PriceMax > 0 && (p.Price <= 0 || p.Price > c.resp.Entities.PriceMax) {
-			continue
+		if c.offerable(c.st.products[m.item]) {
+			relevant[m.item] = m.coverage
+			order = append(order, m.item)
 		}
-		relevant[m.item] = m.coverage
-		order = append(order, m.item)
 	}
 	// Products the message names are what it searches for.
 	for _, id := range slices.Backward(c.resp.Entities.Items) {
-		if p := c.st.products[id]; p != nil && c.inStock(p) {
+		if p := c.st.products[id]; c.offerable(p) {
 			if _, ok := relevant[id]; !ok {
 				relevant[id] = 1
 				order = append([]string{id}, order...)
@@ -822,6 +842,13 @@ func (c *composer) search() {
 	}
 }
 
+// offerable reports whether p may be a search card: in stock here and
+// within the price the visitor gave.
+func (c *composer) offerable(p *catalog.Product) bool {
+	max := c.resp.Entities.PriceMax
+	return p != nil && c.inStock(p) && (max <= 0 || p.Price > 0 && p.Price <= max)
+}
+
 // rankRelevant orders the relevant items with the ranking core (search
 // placement, the session's items as views) and keeps the first maxCards.
 func (c *composer) rankRelevant(relevant map[string]float64) []string {
@@ -837,13 +864,25 @@ func (c *composer) rankRelevant(relevant map[string]float64) []string {
 	if err := ri.x.Rank(rq, &out); err != nil {
 		return nil
 	}
-	var picked []string
-	for _, r := range out.Items {
-		if _, ok := relevant[r.ID]; ok && len(picked) < maxCards {
-			picked = append(picked, r.ID)
+	// How much of the question an item's text covers comes first (in
+	// tenths, so near-equal matches count as equal); among equals the
+	// ranking core's order, which knows the session and popularity.
+	pos := map[string]int{}
+	var ranked []string
+	for i, r := range out.Items {
+		if _, ok := relevant[r.ID]; ok {
+			pos[r.ID] = i
+			ranked = append(ranked, r.ID)
 		}
 	}
-	return picked
+	tenth := func(id string) int { return int(relevant[id]*10 + 1e-9) }
+	slices.SortStableFunc(ranked, func(a, b string) int {
+		if c := cmp.Compare(tenth(b), tenth(a)); c != 0 {
+			return c
+		}
+		return cmp.Compare(pos[a], pos[b])
+	})
+	return ranked[:min(len(ranked), maxCards)]
 }
 
 func (c *composer) compare() {

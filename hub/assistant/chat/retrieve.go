@@ -323,7 +323,9 @@ func (d *doc) source() Source {
 // ("do you sell …", "I'm looking for …").
 var searchFiller = func() map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.Fields("sell sold stock looking look find show search recommend suggest idea something anything good best great nice cheap new popular available shop store have got buy purchase want wanted need option options") {
+	for _, w := range strings.Fields("sell sold stock looking look find show search recommend suggest idea something anything good best great nice cheap new popular available shop store have got buy purchase want wanted need option options " +
+		// Who it is for says little about what it is ("a puzzle for my grandad").
+		"grandad granddad grandpa grandma granny nan nana nephew niece son daughter mum mom dad father mother wife husband friend boyfriend girlfriend brother sister cousin teacher") {
 		m[stem(w)] = true
 	}
 	return m
