@@ -198,40 +198,41 @@ const (
 	bm25B  = 0.75
 )
 
-// buildPostings builds the lexical index in two passes over the items'
-// tokens, without a map or slice per term: the first numbers the terms and
-// counts the items holding each, the second fills one flat posting array.
+// buildPostings builds the lexical index in a few passes over the items'
+// tokens, without a map or slice per term: the first numbers the terms,
+// the second counts the items holding each, the third fills one flat
+// posting array in item order.
 func (x *Index) buildPostings() {
 	items := &x.snap.Items
 	x.terms = newTermTable(1024)
-	// tokOff[i]:tokOff[i+1] are item i's token numbers in toks, sorted.
+	// tokOff[i]:tokOff[i+1] are item i's token numbers in toks.
 	tokOff := make([]uint32, x.n+1)
-	toks := make([]uint32, 0, 8*x.n)
-	lens := make([]float32, x.n)
+	toks := make([]uint32, 0, 10*x.n)
 	var total float64
 	var tk tokenizer
 	for i := range x.n {
-		start := len(toks)
 		for _, field := range [2]string{items.Titles[i], items.Categories[i]} {
 			tk.reset(field)
 			for tok, ok := tk.next(); ok; tok, ok = tk.next() {
 				toks = append(toks, x.terms.add(tok))
 			}
 		}
-		lens[i] = float32(len(toks) - start)
-		total += float64(lens[i])
-		slices.Sort(toks[start:])
 		tokOff[i+1] = uint32(len(toks))
+		total += float64(tokOff[i+1] - tokOff[i])
 	}
 	x.terms.compact()
 	nt := x.terms.len()
+	// seen[t] is the last item (plus one) whose tokens counted term t;
+	// count[t] how often it holds it.
+	seen := make([]uint32, nt)
+	count := make([]uint32, nt)
 	// df[t] counts the items holding term t.
 	x.postOff = make([]uint32, nt+1)
 	df := x.postOff[1:]
 	for i := range x.n {
-		row := toks[tokOff[i]:tokOff[i+1]]
-		for k, t := range row {
-			if k == 0 || row[k-1] != t {
+		for _, t := range toks[tokOff[i]:tokOff[i+1]] {
+			if seen[t] != uint32(i)+1 {
+				seen[t] = uint32(i) + 1
 				df[t]++
 			}
 		}
@@ -250,15 +251,23 @@ func (x *Index) buildPostings() {
 	x.postItem = make([]uint32, x.postOff[nt])
 	x.postW = make([]float32, x.postOff[nt])
 	fill := slices.Clone(x.postOff[:nt])
+	clear(seen)
 	for i := range x.n {
-		norm := bm25K1 * (1 - bm25B + bm25B*lens[i]/avg)
 		row := toks[tokOff[i]:tokOff[i+1]]
-		for k := 0; k < len(row); {
-			t, c := row[k], 1
-			for k+c < len(row) && row[k+c] == t {
-				c++
+		norm := bm25K1 * (1 - bm25B + bm25B*float32(len(row))/avg)
+		for _, t := range row {
+			if seen[t] != uint32(i)+1 {
+				seen[t] = uint32(i) + 1
+				count[t] = 0
 			}
-			k += c
+			count[t]++
+		}
+		for _, t := range row {
+			c := count[t]
+			if c == 0 {
+				continue // already posted
+			}
+			count[t] = 0
 			n := float32(c)
 			j := fill[t]
 			fill[t]++

@@ -60,15 +60,30 @@ func (t *idTable) find(id string) (uint32, bool) {
 }
 
 // termTable numbers distinct byte strings in the order they are added,
-// keeping their bytes in one arena.
+// keeping their bytes in one arena. Terms are short words, hashed with
+// FNV-1a from a random basis inline: under Wasm a call to maphash per token
+// is a noticeable part of building the index.
 type termTable struct {
 	strTable
+	basis uint64
 	arena []byte
 	off   []uint32 // term t is arena[off[t]:off[t+1]]
 }
 
 func newTermTable(n int) termTable {
-	return termTable{strTable: newStrTable(n), off: make([]uint32, 1, n+1)}
+	t := termTable{strTable: newStrTable(n), off: make([]uint32, 1, n+1)}
+	t.basis = maphash.String(t.seed, "terms") | 1
+	return t
+}
+
+// hash is FNV-1a of b from the table's basis.
+func (t *termTable) hash(b []byte) uint64 {
+	h := t.basis
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h ^ h>>29
 }
 
 // len returns the number of terms.
@@ -81,7 +96,7 @@ func (t *termTable) find(b []byte) (uint32, bool) {
 	if len(t.slot) == 0 {
 		return 0, false
 	}
-	for j := maphash.Bytes(t.seed, b) & t.mask; ; j = (j + 1) & t.mask {
+	for j := t.hash(b) & t.mask; ; j = (j + 1) & t.mask {
 		v := t.slot[j]
 		if v == 0 {
 			return 0, false
@@ -94,7 +109,7 @@ func (t *termTable) find(b []byte) (uint32, bool) {
 
 // add returns the number of term b, numbering it if it is new.
 func (t *termTable) add(b []byte) uint32 {
-	j := maphash.Bytes(t.seed, b) & t.mask
+	j := t.hash(b) & t.mask
 	for ; ; j = (j + 1) & t.mask {
 		v := t.slot[j]
 		if v == 0 {
@@ -119,7 +134,7 @@ func (t *termTable) grow() {
 	t.mask = 2*t.mask + 1
 	t.slot = make([]uint32, t.mask+1)
 	for v := range uint32(t.len()) {
-		j := maphash.Bytes(t.seed, t.term(v)) & t.mask
+		j := t.hash(t.term(v)) & t.mask
 		for t.slot[j] != 0 {
 			j = (j + 1) & t.mask
 		}
