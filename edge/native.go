@@ -61,6 +61,10 @@ type NativeLoader struct {
 	// compress/flate (see snapshot.DecodeOptions): the Workers build plugs
 	// in a faster implementation.
 	Inflate func(r io.Reader) io.ReadCloser
+	// Hash, when set, computes a snapshot's SHA-256 sums instead of
+	// crypto/sha256 (see snapshot.DecodeOptions): the Workers build hands
+	// them to the runtime's native digest.
+	Hash func(b []byte) (prefix, whole [32]byte)
 }
 
 // Load decodes b and builds a NativeRanker from it.
@@ -86,7 +90,7 @@ func (l NativeLoader) load(ctx context.Context, b []byte, version string) (Ranke
 	if cfg == (rank.Config{}) {
 		cfg = rank.DefaultConfig()
 	}
-	s, err := snapshot.DecodeWith(b, snapshot.DecodeOptions{Limits: l.Limits, Version: version, Inflate: l.Inflate})
+	s, err := snapshot.DecodeWith(b, snapshot.DecodeOptions{Limits: l.Limits, Version: version, Inflate: l.Inflate, Hash: l.Hash})
 	if errors.Is(err, snapshot.ErrMismatch) {
 		return nil, fmt.Errorf("%w: asked for %s: %w", ErrMismatch, short(version), err)
 	}

@@ -538,6 +538,25 @@ func TestStreamingDecode(t *testing.T) {
 		if d := diff(custom, v); d != "" {
 			t.Fatalf("%s: DecodeWith a custom inflater differs from Decode: %s", optName(opt), d)
 		}
+		// So is a custom hash; a wrong one fails the checks.
+		hashed := 0
+		if _, err := DecodeWith(b, DecodeOptions{Version: v.Version, Hash: func(b []byte) (p, w [sha256.Size]byte) {
+			hashed++
+			return Hashes(b)
+		}}); err != nil || hashed != 1 {
+			t.Fatalf("%s: DecodeWith a custom hash: %v (hashed %d times)", optName(opt), err, hashed)
+		}
+		if p, w := Hashes(b); p != sha256.Sum256(b[:len(b)-trailerLen]) || w != sha256.Sum256(b) {
+			t.Fatal("Hashes disagrees with sha256.Sum256")
+		}
+		wrongPrefix := func(b []byte) (p, w [sha256.Size]byte) {
+			p, w = Hashes(b)
+			p[0]++
+			return p, w
+		}
+		if _, err := DecodeWith(b, DecodeOptions{Hash: wrongPrefix}); !errors.Is(err, ErrChecksum) {
+			t.Fatalf("%s: a hash that disagrees with the trailer: %v, want ErrChecksum", optName(opt), err)
+		}
 		// Truncating the deflate stream anywhere is caught, with or
 		// without the checksum.
 		hlen := int(binary.LittleEndian.Uint32(b[len(Magic)+2:]))
