@@ -178,6 +178,8 @@ type relFault struct {
 	HubChats   int64      `json:"hub_chats"`
 	RecoveredS float64    `json:"recovered_s"` // after the fault ended; -1: not within the wait
 	Checks     []relCheck `json:"checks"`
+	// WorkerdLog is the end of workerd's output when a check failed.
+	WorkerdLog string `json:"workerd_log,omitempty"`
 }
 
 // relSnapshots are the snapshot versions the scenarios offer.
@@ -204,7 +206,7 @@ var relNotes = []string{
 	"each scenario loads the good snapshot, injects the fault, drives POST /v1/recommend open loop at the fault rate (realistic sessions: walks over the co-visitation graph, 80 % for_you, 8 % similar, 6 % search, 6 % trending) and POST /v1/chat, reads /v1/health, then ends the fault and waits for last_error to clear.",
 	"latency: client-side on loopback, including requests that ran a refresh against the failing hub.",
 	"stale: answers given while /v1/health (polled every 200 ms) reported a failed refresh, i.e. from the last good snapshot kept; popular: answers from popularity alone (the ranker's fallback).",
-	"soak: an in-process edge on loopback (edge.New with the native or wazero ranker, the defaults of aisle edge serve but a 2 s refresh), open loop; heap in use after a GC and goroutines of the whole process (edge, hub and client) at 5 %, 50 % and the end of the run.",
+	"soak: an in-process edge on loopback (edge.New with the native or wazero ranker, as aisle edge serve wires it but with a 2 s refresh and a traffic report to the hub every 5 s), open loop; heap in use after a GC and goroutines of the whole process (edge, hub and client) at 5 %, 50 % and the end of the run.",
 }
 
 func benchReliability(ctx context.Context, o relOptions, only []string, bars io.Writer) (*relReport, error) {
@@ -422,6 +424,12 @@ func runFault(ctx context.Context, o relOptions, f *faultEnv, sc relScenario, d 
 
 	fillFault(r, res, h)
 	judgeFault(r, sc, res)
+	for _, c := range r.Checks {
+		if !c.OK {
+			r.WorkerdLog = tail(strings.TrimSpace(p.Output()), 3000)
+			break
+		}
+	}
 	return r, nil
 }
 
@@ -560,6 +568,9 @@ func (rep *relReport) writeTables(w io.Writer) error {
 			}
 			if s.Chat.FirstError != "" {
 				fmt.Fprintf(&b, "  first chat error: %s\n", s.Chat.FirstError)
+			}
+			if s.WorkerdLog != "" {
+				fmt.Fprintf(&b, "  workerd output:\n    %s\n", strings.ReplaceAll(s.WorkerdLog, "\n", "\n    "))
 			}
 		}
 	}

@@ -96,6 +96,7 @@ func runSoak(ctx context.Context, o relOptions, snaps *relSnapshots, dir string,
 	cfg.Region = benchRegion
 	cfg.RefreshEvery = 2 * time.Second
 	cfg.RetryAfter = time.Second
+	cfg.ReportEvery = 5 * time.Second // traffic reports to the hub, sent beside requests
 	src, err := edge.NewHTTPSource(hub.url, benchRegion, hub.secret, &http.Client{Timeout: time.Minute})
 	if err != nil {
 		return nil, err
@@ -105,7 +106,8 @@ func runSoak(ctx context.Context, o relOptions, snaps *relSnapshots, dir string,
 		return nil, err
 	}
 	var logs lockedBuffer
-	e, err := edge.New(cfg, edge.Deps{Source: src, Loader: loader, Hub: hubc, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	e, err := edge.New(cfg, edge.Deps{Source: src, Loader: loader, Hub: hubc,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)), Background: inBackground})
 	if err != nil {
 		return nil, err
 	}
