@@ -133,9 +133,14 @@ func newEdge(s settings, p platform) (*edge.Edge, error) {
 	}
 	return edge.New(s.edge, edge.Deps{
 		Source: source,
-		// klauspost/compress inflates a large snapshot about twice as fast
-		// as compress/flate under Wasm, and the runtime's digest hashes it
-		// several times faster than crypto/sha256: most of a cold start.
+		// Inflating and hashing a large snapshot are most of a cold start
+		// under Wasm: klauspost/compress inflates about twice as fast as
+		// compress/flate, and the runtime's digest hashes several times
+		// faster than crypto/sha256 (digest_js.go). The runtime's
+		// DecompressionStream would inflate faster still, but its output
+		// arrives in 4 KiB buffers that raised the isolate's peak memory
+		// by about 17 MiB for a 19 MB snapshot (measured), and memory is
+		// the tighter limit.
 		Loader: edge.NativeLoader{Limits: snapshot.Limits{MaxTotalBytes: maxSnapshotBytes}, Inflate: flate.NewReader, Hash: digest},
 		Hub:    hub,
 		Clock:  time.Now, // reading the clock is fine under Workers; only timers are not

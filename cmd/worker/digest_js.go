@@ -99,7 +99,7 @@ func awaitJS(p js.Value) (js.Value, error) {
 		if len(args) > 0 {
 			msg = js.Global().Get("String").Invoke(args[0]).String()
 		}
-		ch <- result{err: errors.New("digest: " + msg)}
+		ch <- result{err: errors.New("promise rejected: " + msg)}
 		return nil
 	})
 	p.Call("then", then, catch)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -275,6 +276,25 @@ func TestWorkerd(t *testing.T) {
 			t.Fatalf("after a mismatched snapshot: serving %q; want %s kept", h.Index, first[:12])
 		}
 		t.Logf("last_error: %s", *h.LastError)
+
+		// The Worker's inflater rejects a deflate stream with a byte after
+		// its end, or cut short, in snapshots whose trailer and name both
+		// verify.
+		end := len(next.bytes) - sha256.Size
+		for name, c := range map[string][]byte{
+			"byte after the deflate stream": resign(append(append(bytes.Clone(next.bytes[:end]), 0), make([]byte, sha256.Size)...)),
+			"deflate stream cut short":      resign(append(bytes.Clone(next.bytes[:end-5]), make([]byte, sha256.Size)...)),
+		} {
+			v := sha(c)
+			hub.serveBad(v, c)
+			h = w.waitFor(t, cases[0].req, name+" refused", func(h edge.Health) bool {
+				return h.LastError != nil && strings.Contains(*h.LastError, v[:12]) && strings.Contains(*h.LastError, "snapshot: body:")
+			})
+			if h.Index != first {
+				t.Fatalf("after a snapshot with a %s: serving %q; want %s kept", name, h.Index, first[:12])
+			}
+			t.Logf("%s: last_error: %s", name, *h.LastError)
+		}
 		code, b := w.recommend(t, cases[0].req)
 		if code != http.StatusOK || !reflect.DeepEqual(decodeAny(t, b), cases[0].want) {
 			t.Fatalf("recommend with the old index kept: %d %s", code, b)

@@ -121,6 +121,7 @@ func decode(b []byte, opt DecodeOptions) (*Snapshot, error) {
 		} else {
 			fr = flate.NewReader(src)
 		}
+		defer fr.Close()
 		c = cursor{size: h.bodyLen, r: io.LimitReader(fr, int64(h.bodyLen)), buf: make([]byte, min(h.bodyLen, streamWindow))}
 	}
 	s, err := decodeBody(&c, &h, lim)
