@@ -29,7 +29,8 @@ type BackendConfig struct {
 	Model string
 	// Key, when set, is sent as a bearer token.
 	Key string
-	// Timeout bounds one call; 0 means 4 seconds.
+	// Timeout bounds one call; 0 means 2 seconds, inside the 2.5 s an edge
+	// waits for the hub.
 	Timeout time.Duration
 	// MaxTokens bounds one answer's completion; 0 means 300.
 	MaxTokens int
@@ -90,7 +91,7 @@ func NewBackend(cfg BackendConfig) (*Backend, error) {
 		return nil, errors.New("chat: backend needs a model name")
 	}
 	if cfg.Timeout <= 0 {
-		cfg.Timeout = 4 * time.Second
+		cfg.Timeout = 2 * time.Second
 	}
 	if cfg.MaxTokens <= 0 {
 		cfg.MaxTokens = 300
