@@ -734,13 +734,25 @@ func (d *bodyDecoder) graph(g *Graph, name string, cluster []uint16, ref []int64
 		return d.corrupt("%s graph: rows hold %d edges, the header declares %d", name, sum, e)
 	}
 	g.Nbr = make([]uint32, e)
+	c := d.c
 	for i := range n {
+		base := ref[cluster[i]]
 		for k := g.Offsets[i]; k < g.Offsets[i+1]; k++ {
-			u, ok := d.c.uvarint()
-			if !ok {
-				return d.corrupt("%s graph: row %d neighbour %d: truncated or overlong varint", name, i, k-g.Offsets[i])
+			// cursor.uvarint's one- and two-byte cases inline: under Wasm
+			// a call per edge is a large part of decoding the graphs.
+			var u uint64
+			if off := c.off; off+1 < len(c.b) && c.b[off] < 0x80 {
+				u = uint64(c.b[off])
+				c.off = off + 1
+			} else if off+1 < len(c.b) && c.b[off+1] < 0x80 && c.b[off+1] != 0 {
+				u = uint64(c.b[off]&0x7f) | uint64(c.b[off+1])<<7
+				c.off = off + 2
+			} else {
+				var ok bool
+				if u, ok = c.uvarint(); !ok {
+					return d.corrupt("%s graph: row %d neighbour %d: truncated or overlong varint", name, i, k-g.Offsets[i])
+				}
 			}
-			base := ref[cluster[i]]
 			v := int64(u>>1) ^ -int64(u&1)
 			if v < -base || v >= int64(n)-base {
 				return d.corrupt("%s graph: row %d neighbour %d: item %d%+d outside [0, %d)", name, i, k-g.Offsets[i], base, v, n)
