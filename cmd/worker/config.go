@@ -141,7 +141,7 @@ func newEdge(s settings, p platform) (*edge.Edge, error) {
 		// arrives in 4 KiB buffers that raised the isolate's peak memory
 		// by about 17 MiB for a 19 MB snapshot (measured), and memory is
 		// the tighter limit.
-		Loader: edge.NativeLoader{Limits: snapshot.Limits{MaxTotalBytes: maxSnapshotBytes}, Inflate: flate.NewReader, Hash: digest},
+		Loader: edge.NativeLoader{Limits: snapshot.Limits{MaxTotalBytes: maxSnapshotBytes}, Inflate: flate.NewReader, Hash: digest, Collect: true},
 		Hub:    hub,
 		Clock:  time.Now, // reading the clock is fine under Workers; only timers are not
 		Logger: p.log,
