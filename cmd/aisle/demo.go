@@ -140,9 +140,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			logger.Warn("demo: assistant not warmed", "err", err)
 		}
 	}()
-	hub, err := server.New(server.Deps{Snapshots: store, EdgeSecret: secret, Regions: demoRegions, Admin: ingest.AdminHandler(shops, logger), Summaries: assistant.NewSummaries(shops, secret, logger), Logger: logger, Limits: server.DefaultLimits(),
+	sums := assistant.NewSummaries(shops, secret, logger)
+	hub, err := server.New(server.Deps{Snapshots: store, EdgeSecret: secret, Regions: demoRegions, Admin: ingest.AdminHandler(shops, logger), Summaries: sums, Logger: logger, Limits: server.DefaultLimits(),
 		EdgeReports: fleet.Handler(reports, secret), Chat: assistant.NewChat(helper, secret, logger),
-		Dashboard: dashboard.New(dashboard.Deps{Store: shops, Snapshots: store, Regions: demoRegions, Logger: logger, Edges: reports, Intents: helper.IntentCounts})})
+		Dashboard: dashboard.New(dashboard.Deps{Store: shops, Snapshots: store, Regions: demoRegions, Logger: logger, Edges: reports, Intents: helper.IntentCounts, Sentiment: sums.Scorer})})
 	if err != nil {
 		return err
 	}

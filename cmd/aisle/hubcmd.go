@@ -77,7 +77,7 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		}
 		go warmChat(ctx, shops, helper, logger)
 		deps.Chat = assistant.NewChat(helper, secret, logger)
-		deps.Dashboard = dashboard.New(dashboard.Deps{Store: shops, Snapshots: st, Regions: deps.Regions, Logger: logger, Edges: reports, Intents: helper.IntentCounts})
+		deps.Dashboard = dashboard.New(dashboard.Deps{Store: shops, Snapshots: st, Regions: deps.Regions, Logger: logger, Edges: reports, Intents: helper.IntentCounts, Sentiment: sums.Scorer})
 	}
 	h, err := server.New(deps)
 	if err != nil {

@@ -178,6 +178,17 @@ func (h *Summaries) Summarize(ctx context.Context, shop, item string) (Answer, e
 	return ans, nil
 }
 
+// Scorer returns the shop's review sentiment scorer, in [-1, 1] negative to
+// positive; nil (and no error) when the shop has too few rated reviews to
+// learn one from.
+func (h *Summaries) Scorer(ctx context.Context, shop string) (func(text string) float64, error) {
+	s, err := h.sentiment(ctx, shop)
+	if err != nil || s == nil {
+		return nil, err
+	}
+	return s.Score, nil
+}
+
 // polish asks the backend for a fluent verdict grounded in the summary's
 // points; it returns the verdict, or "" and why not.
 func (h *Summaries) polish(ctx context.Context, shop, item string, sum review.Summary) (verdict, fallback string, at time.Time) {

@@ -57,6 +57,9 @@ type Deps struct {
 	// Intents, when set, returns the shop's chat intent counts, shown as
 	// the top intents.
 	Intents func(shop string) map[string]int
+	// Sentiment, when set, returns the shop's review sentiment scorer (nil
+	// when it has too few reviews to learn one: star ratings are used).
+	Sentiment func(ctx context.Context, shop string) (func(text string) float64, error)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -184,6 +187,8 @@ type page struct {
 	KeepReports int
 	Intents     []countRow
 	IntentChart *barChart
+	// Sentiment is nil for a shop without reviews.
+	Sentiment *sentimentView
 }
 
 type regionRow struct {
@@ -232,6 +237,9 @@ func (h *handler) page(ctx context.Context, shop string) (*page, error) {
 		counts[q.Query] = q.Count
 	}
 	p.SearchChart, p.Searches = countChart("the most frequent search queries in the shop's events", counts)
+	if p.Sentiment, err = h.sentiment(ctx, shop); err != nil {
+		return nil, err
+	}
 	if h.deps.Intents != nil {
 		p.ShowIntents = true
 		p.IntentChart, p.Intents = countChart("the most frequent chat intents", h.deps.Intents(shop))

@@ -184,6 +184,7 @@ const pageSrc = `<!doctype html>
 <div class="cards">
 <div class="card" id="products"><b>{{.Counts.Products}}</b>products</div>
 <div class="card" id="reviews"><b>{{.Counts.Reviews}}</b>reviews</div>
+<div class="card" id="qa"><b>{{.Counts.QA}}</b>product questions</div>
 <div class="card" id="faq"><b>{{.Counts.FAQ}}</b>FAQ entries</div>
 <div class="card" id="events"><b>{{.Counts.Events}}</b>events</div>
 <div class="card" id="sessions"><b>{{.Counts.Sessions}}</b>sessions</div>
@@ -214,6 +215,15 @@ const pageSrc = `<!doctype html>
 {{end}}
 <h2 id="searches">Top searches</h2>
 {{if .Searches}}{{template "bars" .SearchChart}}{{else}}<p class="muted">No search events among the shop's ingested events.</p>{{end}}
+{{with .Sentiment}}
+<h2 id="sentiment">Review sentiment</h2>
+<p class="muted">Every review scored by {{.Source}}: {{.PosShare}} positive, {{.NeuShare}} neutral, {{.NegShare}} negative.</p>
+{{template "bars" .Chart}}
+{{if .Worst}}<h3>Items with the most negative reviews</h3>
+<table><thead><tr><th>item</th><th class="n">negative</th><th class="n">reviews</th><th class="n">share</th></tr></thead><tbody>
+{{range .Worst}}<tr class="worst"><td>{{if .Title}}{{.Title}}{{else}}{{.Item}}{{end}}</td><td class="n">{{.Negative}}</td><td class="n">{{.Reviews}}</td><td class="n">{{.Share}}</td></tr>
+{{end}}</tbody></table>{{end}}
+{{end}}
 {{if .ShowIntents}}<h2 id="intents">Top chat intents</h2>
 {{if .Intents}}{{template "bars" .IntentChart}}{{else}}<p class="muted">No chat questions yet.</p>{{end}}{{end}}
 {{with .Map}}
