@@ -49,8 +49,8 @@ func (r *NativeRanker) Region() string { return r.x.Snapshot().Region }
 // Index returns the underlying index.
 func (r *NativeRanker) Index() *rank.Index { return r.x }
 
-// NativeLoader is a Loader that decodes snapshots with shared/snapshot and
-// prepares them with shared/rank. The zero value uses
+// NativeLoader is a Loader that decodes snapshots with shared/snapshot (graph
+// weights compact) and prepares them with shared/rank. The zero value uses
 // snapshot.DefaultLimits and rank.DefaultConfig.
 type NativeLoader struct {
 	// Limits bound what Decode accepts; zero fields take their defaults.
@@ -98,7 +98,9 @@ func (l NativeLoader) load(ctx context.Context, b []byte, version string) (Ranke
 	if cfg == (rank.Config{}) {
 		cfg = rank.DefaultConfig()
 	}
-	s, err := snapshot.DecodeWith(b, snapshot.DecodeOptions{Limits: l.Limits, Version: version, Inflate: l.Inflate, Hash: l.Hash})
+	// The index only ranks with the graph weights: keep them as the
+	// format's one-byte codes, a quarter of the memory.
+	s, err := snapshot.DecodeWith(b, snapshot.DecodeOptions{Limits: l.Limits, Version: version, Inflate: l.Inflate, Hash: l.Hash, CompactWeights: true})
 	if errors.Is(err, snapshot.ErrMismatch) {
 		return nil, fmt.Errorf("%w: asked for %s: %w", ErrMismatch, short(version), err)
 	}

@@ -1,12 +1,14 @@
 package rank
 
 import (
+	"reflect"
 	"slices"
 	"testing"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/aisle-rec/aisle/shared/snapshot"
+	"github.com/aisle-rec/aisle/shared/wire"
 )
 
 // TestTokenizerASCIIFastPath checks the tokenizer against the rune-by-rune
@@ -93,5 +95,55 @@ func TestLookupTables(t *testing.T) {
 	}
 	if items, _ := x.posting([]byte("zzzznotaterm")); items != nil {
 		t.Errorf("an unknown term has postings")
+	}
+}
+
+// TestCompactWeights: an index over a snapshot decoded with compact graph
+// weights ranks exactly like one over float weights, allocation-free.
+func TestCompactWeights(t *testing.T) {
+	s := snapshot.Synthetic(3000, 16, 8, 12, 4)
+	b, err := snapshot.Encode(s, snapshot.EncodeOptions{Compress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := snapshot.Decode(b, snapshot.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compact, err := snapshot.DecodeWith(b, snapshot.DecodeOptions{CompactWeights: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xp, err := New(plain, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	xc, err := New(compact, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := sessions(plain, 300, 9)
+	for i := range reqs {
+		switch i % 4 {
+		case 1:
+			reqs[i].Placement, reqs[i].Item = wire.BoughtTogether, reqs[i].Events[0].Item
+		case 2:
+			reqs[i].Placement, reqs[i].Item = wire.Similar, reqs[i].Events[0].Item
+		}
+	}
+	var rp, rc wire.RecommendResponse
+	for i := range reqs {
+		if err := xp.Rank(&reqs[i], &rp); err != nil {
+			t.Fatal(err)
+		}
+		if err := xc.Rank(&reqs[i], &rc); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(rp, rc) {
+			t.Fatalf("request %d: compact weights rank differently:\n%+v\n%+v", i, rc, rp)
+		}
+	}
+	if n := testing.AllocsPerRun(50, func() { _ = xc.Rank(&reqs[0], &rc) }); n != 0 {
+		t.Fatalf("Rank over compact weights allocates %v times", n)
 	}
 }

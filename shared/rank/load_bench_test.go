@@ -25,11 +25,22 @@ var load100k = sync.OnceValue(func() []byte {
 // ratios to the encoded snapshot's size: alloc/raw, everything allocated
 // (in a Wasm isolate the collector barely runs during a load, so this is
 // close to what the load adds to Wasm memory, which never shrinks), and
-// live/raw, what the index keeps.
+// live/raw, what the index keeps. "compact" decodes graph weights as codes,
+// as edges do.
 func BenchmarkLoad100k(b *testing.B) {
+	for _, compact := range []bool{false, true} {
+		name := "float"
+		if compact {
+			name = "compact"
+		}
+		b.Run(name, func(b *testing.B) { benchLoad(b, snapshot.DecodeOptions{CompactWeights: compact}) })
+	}
+}
+
+func benchLoad(b *testing.B, opt snapshot.DecodeOptions) {
 	enc := load100k()
 	load := func() *Index {
-		s, err := snapshot.Decode(enc, snapshot.Limits{})
+		s, err := snapshot.DecodeWith(enc, opt)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -353,14 +353,25 @@ func (x *Index) addSource(s *scratch, src uint32, w float32, kind uint8) {
 	if kind == srcBought {
 		g, acc = &x.snap.BoughtTogether, s.bought
 	}
+	if g.Compact() {
+		nbr, code := g.RowCodes(src)
+		for j, c := range nbr {
+			x.addEdge(s, acc, src, c, float32(w*g.Levels[code[j]]), kind)
+		}
+		return
+	}
 	nbr, wt := g.Row(src)
 	for j, c := range nbr {
-		s.touch(c)
-		v := float32(w * wt[j])
-		acc[c] += v
-		if v > s.srcW[c] {
-			s.srcW[c], s.srcItem[c], s.srcKind[c] = v, int32(src), kind
-		}
+		x.addEdge(s, acc, src, c, float32(w*wt[j]), kind)
+	}
+}
+
+// addEdge adds v, the evidence an edge from src gives item c, to acc.
+func (x *Index) addEdge(s *scratch, acc []float32, src, c uint32, v float32, kind uint8) {
+	s.touch(c)
+	acc[c] += v
+	if v > s.srcW[c] {
+		s.srcW[c], s.srcItem[c], s.srcKind[c] = v, int32(src), kind
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"unsafe"
@@ -572,4 +573,76 @@ func TestStreamingDecode(t *testing.T) {
 func hexSHA(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+// TestCompactWeights: graphs decoded as weight codes hold exactly the
+// weights Decode gives, validate, re-encode to the same bytes and renumber.
+func TestCompactWeights(t *testing.T) {
+	for _, s := range []*Snapshot{smallSnapshot(), Synthetic(2000, 8, 6, 7, 3), {}} {
+		for _, opt := range bothOptions[:2] {
+			b := mustEncode(t, s, opt)
+			want, err := Decode(b, Limits{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := DecodeWith(b, DecodeOptions{CompactWeights: true})
+			if err != nil {
+				t.Fatalf("%s: %v", optName(opt), err)
+			}
+			for _, gg := range [][2]*Graph{{&got.CoVisit, &want.CoVisit}, {&got.BoughtTogether, &want.BoughtTogether}} {
+				g, w := gg[0], gg[1]
+				if !g.Compact() || g.Weight != nil || len(g.Code) != len(w.Weight) || !slices.Equal(g.Nbr, w.Nbr) {
+					t.Fatalf("%s: not a compact graph of the same edges", optName(opt))
+				}
+				for k, v := range w.Weight {
+					if g.Levels[g.Code[k]] != v {
+						t.Fatalf("%s: edge %d weight %v, Decode gives %v", optName(opt), k, g.Levels[g.Code[k]], v)
+					}
+				}
+				for i := range uint32(got.Len()) {
+					nb, code := g.RowCodes(i)
+					wnb, ww := w.Row(i)
+					if !slices.Equal(nb, wnb) || len(code) != len(ww) {
+						t.Fatalf("row %d differs", i)
+					}
+					if _, wt := g.Row(i); wt != nil {
+						t.Fatalf("row %d: a compact graph's Row gives weights", i)
+					}
+				}
+			}
+			if err := Validate(got); err != nil {
+				t.Fatalf("%s: %v", optName(opt), err)
+			}
+			if again := mustEncode(t, got, opt); !bytes.Equal(again, b) {
+				t.Fatalf("%s: a compact snapshot re-encodes differently", optName(opt))
+			}
+			if got.Len() > 1 {
+				perm := make([]int, got.Len())
+				for i := range perm {
+					perm[i] = len(perm) - 1 - i
+				}
+				rc, err := Renumber(got, perm)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rw, err := Renumber(want, perm)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(mustEncode(t, rc, opt), mustEncode(t, rw, opt)) {
+					t.Fatalf("%s: renumbered compact and float snapshots encode differently", optName(opt))
+				}
+			}
+		}
+	}
+	bad := Synthetic(50, 4, 3, 2, 1)
+	bad.CoVisit.Code = make([]uint8, len(bad.CoVisit.Nbr))
+	if err := Validate(bad); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("codes without levels: %v, want ErrInvalid", err)
+	}
+	bad = Synthetic(50, 4, 3, 2, 1)
+	bad.CoVisit.Levels = new([256]float32)
+	if err := Validate(bad); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("levels with float weights: %v, want ErrInvalid", err)
+	}
 }

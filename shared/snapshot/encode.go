@@ -198,8 +198,8 @@ func clusterRefs(cluster []uint16, k int) []int64 {
 func appendGraph(b []byte, g *Graph, cluster []uint16, ref []int64) []byte {
 	n := len(cluster)
 	var m float32
-	for _, w := range g.Weight {
-		m = max(m, w)
+	for k := range g.weights() {
+		m = max(m, g.weight(k))
 	}
 	grid := newWeightGrid(m)
 	b = binary.LittleEndian.AppendUint32(b, math.Float32bits(grid.max))
@@ -219,9 +219,9 @@ func appendGraph(b []byte, g *Graph, cluster []uint16, ref []int64) []byte {
 	}
 	for i := range n {
 		var prev uint8
-		for k, w := range g.Weight[g.Offsets[i]:g.Offsets[i+1]] {
-			q := grid.code(w)
-			if k == 0 {
+		for k := g.Offsets[i]; k < g.Offsets[i+1]; k++ {
+			q := grid.code(g.weight(int(k)))
+			if k == g.Offsets[i] {
 				b = append(b, q)
 			} else {
 				b = append(b, prev-q)

@@ -108,6 +108,10 @@ func checkDecode(t *testing.T, b []byte) {
 	if bound := 64*(uint64(len(b))+declared) + 64<<10; alloc > bound {
 		t.Fatalf("Decode of %d bytes (declared body %d) allocated %d bytes, over %d", len(b), declared, alloc, bound)
 	}
+	compact, cerr := DecodeWith(b, DecodeOptions{CompactWeights: true})
+	if (err == nil) != (cerr == nil) {
+		t.Fatalf("Decode: %v; with compact weights: %v", err, cerr)
+	}
 	if err != nil {
 		if s != nil {
 			t.Fatalf("Decode returned a snapshot and %v", err)
@@ -119,6 +123,9 @@ func checkDecode(t *testing.T, b []byte) {
 	}
 	if err := Validate(s); err != nil {
 		t.Fatalf("decoded snapshot does not validate: %v", err)
+	}
+	if a, b := mustEncode(t, s, EncodeOptions{}), mustEncode(t, compact, EncodeOptions{}); !bytes.Equal(a, b) {
+		t.Fatal("the compact snapshot encodes differently")
 	}
 	for _, opt := range []EncodeOptions{{}, {Compress: true, Level: 1}} {
 		c := *s

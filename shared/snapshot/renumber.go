@@ -82,14 +82,24 @@ func Renumber(s *Snapshot, perm []int) (*Snapshot, error) {
 		r := Graph{
 			Offsets: make([]uint32, n+1),
 			Nbr:     make([]uint32, 0, len(g.Nbr)),
-			Weight:  make([]float32, 0, len(g.Weight)),
+			Levels:  g.Levels,
+		}
+		if g.Compact() {
+			r.Code = make([]uint8, 0, len(g.Code))
+		} else {
+			r.Weight = make([]float32, 0, len(g.Weight))
 		}
 		for p, i := range inv {
 			nb, w := g.Row(uint32(i))
 			for _, v := range nb {
 				r.Nbr = append(r.Nbr, uint32(perm[v]))
 			}
-			r.Weight = append(r.Weight, w...)
+			if g.Compact() {
+				_, c := g.RowCodes(uint32(i))
+				r.Code = append(r.Code, c...)
+			} else {
+				r.Weight = append(r.Weight, w...)
+			}
 			r.Offsets[p+1] = uint32(len(r.Nbr))
 		}
 		return r

@@ -199,7 +199,13 @@ func validate(s *Snapshot, lim Limits, kind error) error {
 // validateGraph checks one graph of a snapshot with n items; stamp is n
 // zeros of scratch space.
 func validateGraph(name string, g *Graph, n int, lim Limits, stamp []uint32, bad, big func(string, ...any) error) error {
-	if len(g.Offsets) == 0 && len(g.Nbr) == 0 && len(g.Weight) == 0 {
+	if g.Compact() && (g.Weight != nil || len(g.Code) != len(g.Nbr)) {
+		return bad("%s graph: compact, with %d weights and %d codes for %d neighbours", name, len(g.Weight), len(g.Code), len(g.Nbr))
+	}
+	if !g.Compact() && g.Code != nil {
+		return bad("%s graph: weight codes without levels", name)
+	}
+	if len(g.Offsets) == 0 && len(g.Nbr) == 0 && g.weights() == 0 {
 		return nil
 	}
 	if len(g.Offsets) != n+1 {
@@ -211,8 +217,8 @@ func validateGraph(name string, g *Graph, n int, lim Limits, stamp []uint32, bad
 	if len(g.Nbr) > lim.MaxEdges {
 		return big("%s graph: %d edges exceed limit %d", name, len(g.Nbr), lim.MaxEdges)
 	}
-	if len(g.Weight) != len(g.Nbr) {
-		return bad("%s graph: %d weights for %d neighbours", name, len(g.Weight), len(g.Nbr))
+	if g.weights() != len(g.Nbr) {
+		return bad("%s graph: %d weights for %d neighbours", name, g.weights(), len(g.Nbr))
 	}
 	if int64(g.Offsets[n]) != int64(len(g.Nbr)) {
 		return bad("%s graph: last offset %d, want %d neighbours", name, g.Offsets[n], len(g.Nbr))
@@ -225,7 +231,7 @@ func validateGraph(name string, g *Graph, n int, lim Limits, stamp []uint32, bad
 		gen := uint32(i) + 1
 		prev := float32(math.Inf(1))
 		for k := a; k < b; k++ {
-			v, w := g.Nbr[k], g.Weight[k]
+			v, w := g.Nbr[k], g.weight(int(k))
 			switch {
 			case int64(v) >= int64(n):
 				return bad("%s graph: row %d neighbour %d is item %d, want below %d", name, i, k-a, v, n)
