@@ -18,14 +18,15 @@ func main() { os.Exit(run()) }
 // has 128 MB in all, and workerd's own share (the compiled module, the
 // JavaScript heap, the fetched snapshot before Go copies it) measures about
 // 40 MiB with a small index and 80 MiB with a 19 MB snapshot (aisle bench
-// edge: RSS beyond the Go heap), so a Go heap past about 80 MiB cannot fit
-// anyway. A 100,000-item index keeps about 51 MiB live; with the default
-// GOGC the heap would grow to twice that before collecting, and Wasm memory
-// never shrinks. Under the limit the collector runs more often only when
-// the index is that large (measured: peak about 25 MiB lower after a
-// benchmark run); a lower GOGC instead made every index collect more often
-// and put Beauty's CPU p99 over 3 ms.
-const memoryLimit = 80 << 20
+// edge: RSS beyond the Go heap), so a Go heap past about 70 MiB cannot fit
+// anyway. A 100,000-item index keeps about 44 MiB live; with the default
+// GOGC the heap would grow to twice that between collections, and Wasm
+// memory never shrinks. Under the limit the collector runs more often only
+// when the index is that large (aisle bench edge at 100,000 items: the peak
+// after the run 8 MiB lower than under 80 MiB, CPU p99 unchanged); a lower
+// GOGC instead made every index collect more often and put Beauty's CPU p99
+// over 3 ms.
+const memoryLimit = 72 << 20
 
 // run wires the edge from the Worker's bindings and serves it until the
 // isolate goes away. A configuration error is logged and answered 503 on
