@@ -211,12 +211,8 @@ func (x *Index) buildPostings() {
 	var total float64
 	var tk tokenizer
 	for i := range x.n {
-		for _, field := range [2]string{items.Titles[i], items.Categories[i]} {
-			tk.reset(field)
-			for tok, ok := tk.next(); ok; tok, ok = tk.next() {
-				toks = append(toks, x.terms.add(tok))
-			}
-		}
+		toks = x.terms.addWords(items.Titles[i], toks, &tk)
+		toks = x.terms.addWords(items.Categories[i], toks, &tk)
 		tokOff[i+1] = uint32(len(toks))
 		total += float64(tokOff[i+1] - tokOff[i])
 	}

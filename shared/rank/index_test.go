@@ -1,6 +1,7 @@
 package rank
 
 import (
+	"bytes"
 	"reflect"
 	"slices"
 	"testing"
@@ -145,5 +146,36 @@ func TestCompactWeights(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(50, func() { _ = xc.Rank(&reqs[0], &rc) }); n != 0 {
 		t.Fatalf("Rank over compact weights allocates %v times", n)
+	}
+}
+
+// TestAddWords: the index build's own splitting of ASCII fields gives the
+// tokenizer's words, with the same term numbers and hashes.
+func TestAddWords(t *testing.T) {
+	fields := []string{"", "a", "ab", "Hello, World! 42 x Y7", "ÉCLAIR crème-brûlée 2x", "a\xffb cd\xff",
+		"[Pack of 12] USB-C/HDMI 4K@60Hz", "  lead  trail  ", "ZZ top_ZZ Top zz", "x-y-zz 9 99 999"}
+	s := snapshot.Synthetic(500, 4, 3, 5, 2)
+	fields = append(fields, s.Items.Titles...)
+	fields = append(fields, s.Items.Categories...)
+	fast, slow := newTermTable(4), newTermTable(4)
+	var tk tokenizer
+	for _, f := range fields {
+		got := fast.addWords(f, nil, &tk)
+		var want []uint32
+		tk.reset(f)
+		for tok, ok := tk.next(); ok; tok, ok = tk.next() {
+			want = append(want, slow.add(tok))
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("%q: terms %v, want %v", f, got, want)
+		}
+	}
+	if fast.len() != slow.len() || !bytes.Equal(fast.arena, slow.arena) {
+		t.Fatal("the tables differ")
+	}
+	for v := range uint32(fast.len()) {
+		if got, ok := fast.find(fast.term(v)); !ok || got != v {
+			t.Fatalf("term %q: find %d, %v", fast.term(v), got, ok)
+		}
 	}
 }

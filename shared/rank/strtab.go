@@ -3,6 +3,7 @@ package rank
 import (
 	"hash/maphash"
 	"math/bits"
+	"unicode/utf8"
 )
 
 // strTable finds numbered strings by content: an open-addressing hash
@@ -68,6 +69,7 @@ type termTable struct {
 	basis uint64
 	arena []byte
 	off   []uint32 // term t is arena[off[t]:off[t+1]]
+	word  []byte   // addWords' scratch
 }
 
 func newTermTable(n int) termTable {
@@ -76,14 +78,57 @@ func newTermTable(n int) termTable {
 	return t
 }
 
+// fnvPrime is FNV-1a's 64-bit prime.
+const fnvPrime = 1099511628211
+
 // hash is FNV-1a of b from the table's basis.
 func (t *termTable) hash(b []byte) uint64 {
 	h := t.basis
 	for _, c := range b {
 		h ^= uint64(c)
-		h *= 1099511628211
+		h *= fnvPrime
 	}
 	return h ^ h>>29
+}
+
+// addWords appends the numbers of field's words, as the tokenizer splits
+// them, to toks, numbering new ones. An ASCII field, the common case, is
+// split here with each word's hash computed as it is read: under Wasm a
+// call or two per word is a noticeable part of building the index. Other
+// fields go through tk.
+func (t *termTable) addWords(field string, toks []uint32, tk *tokenizer) []uint32 {
+	for j := 0; j < len(field); j++ {
+		if field[j] >= utf8.RuneSelf {
+			tk.reset(field)
+			for tok, ok := tk.next(); ok; tok, ok = tk.next() {
+				toks = append(toks, t.add(tok))
+			}
+			return toks
+		}
+	}
+	w, h := t.word[:0], t.basis
+	for j := 0; j <= len(field); j++ {
+		if j < len(field) {
+			c := field[j]
+			switch {
+			case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			default:
+				goto end
+			}
+			w = append(w, c)
+			h = (h ^ uint64(c)) * fnvPrime
+			continue
+		}
+	end:
+		if len(w) >= 2 {
+			toks = append(toks, t.addHashed(w, h^h>>29))
+		}
+		w, h = w[:0], t.basis
+	}
+	t.word = w
+	return toks
 }
 
 // len returns the number of terms.
@@ -108,8 +153,11 @@ func (t *termTable) find(b []byte) (uint32, bool) {
 }
 
 // add returns the number of term b, numbering it if it is new.
-func (t *termTable) add(b []byte) uint32 {
-	j := t.hash(b) & t.mask
+func (t *termTable) add(b []byte) uint32 { return t.addHashed(b, t.hash(b)) }
+
+// addHashed is add for a term whose hash h is known.
+func (t *termTable) addHashed(b []byte, h uint64) uint32 {
+	j := h & t.mask
 	for ; ; j = (j + 1) & t.mask {
 		v := t.slot[j]
 		if v == 0 {
