@@ -5,23 +5,16 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aisle-rec/aisle/hub/assistant/chat"
 	"github.com/aisle-rec/aisle/hub/catalog"
-	"github.com/aisle-rec/aisle/hub/store"
 )
 
 func TestChatEndpoint(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	st.CreateShop(ctx, "toys", "")
+	st := toyStore(t)
 	if _, err := st.UpsertProducts(ctx, "toys", []catalog.Product{
 		{ID: "kite", Title: "Red Delta Kite", Price: 12.5, Currency: "GBP", Attributes: map[string]string{"Recommended age": "5 years and up"}},
 		{ID: "train", Title: "Wooden Train Set", Price: 34, Currency: "GBP"},

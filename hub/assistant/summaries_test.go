@@ -18,13 +18,7 @@ import (
 
 func TestSummarizeEndpoint(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	st.CreateShop(ctx, "toys", "")
-	st.CreateShop(ctx, "other", "")
+	st := toyStore(t)
 	st.UpsertProducts(ctx, "toys", []catalog.Product{{ID: "kite", Title: "Red kite", Price: 5, Currency: "GBP"}})
 	texts := []struct {
 		stars float64
@@ -104,12 +98,7 @@ func TestSummarizeEndpoint(t *testing.T) {
 
 func TestSummaryVerdictPolish(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "s.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	st.CreateShop(ctx, "toys", "")
+	st := toyStore(t)
 	var rs []catalog.Review
 	for i, x := range []string{"The kite flies beautifully even in light wind.", "Flies beautifully and the colours are bright.",
 		"The string snapped on the first day, poor quality.", "Easy to assemble and it flies well."} {
@@ -150,4 +139,20 @@ func TestSummaryVerdictPolish(t *testing.T) {
 	if err != nil || b.Generated || !strings.Contains(b.Fallback, "not an allowed host") || strings.Contains(b.Verdict, "elsewhere") || b.Verdict == "" {
 		t.Fatalf("refused polish: %+v %v", b, err)
 	}
+}
+
+// toyStore is a real store holding one empty shop, "toys" (and "other").
+func toyStore(t *testing.T) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	for _, shop := range []string{"toys", "other"} {
+		if err := st.CreateShop(context.Background(), shop, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return st
 }
