@@ -29,6 +29,23 @@ const (
 // at once; Workers KV stores at most 25 MiB per value anyway.
 const maxSnapshotBytes = 32 << 20
 
+// pointerTimeout bounds one read of the snapshot pointer from the hub. A
+// due pointer check runs inside the visitor request that finds it due, so a
+// hub that accepts the connection and never answers would otherwise hold
+// that request until the platform's own limit (about a minute); with the
+// bound the request is answered from the current index a little over 2 s
+// later, and the failed check is retried REFRESH_SECONDS later. The pointer
+// is a few dozen bytes: a healthy hub answers in milliseconds.
+const pointerTimeout = 2 * time.Second
+
+// contentTimeout bounds one fetch of a snapshot's bytes from the hub
+// (headers and body). It runs only after the pointer named a new version,
+// so a hung hub is caught by pointerTimeout first; it must let a large
+// snapshot arrive over a slow link (32 MiB at about 2 MB/s), and it holds
+// at most one visitor request per new version (the one doing the refresh)
+// when the hub answers the pointer and then stalls.
+const contentTimeout = 15 * time.Second
+
 // hubTimeout bounds one chat or summarize call to the hub, so that the
 // visitor gets an answer, degraded if need be, within 3 s. The edge arms no
 // Go timer for it (Config.HubTimeout is 0 here): the hub's FetchDoer aborts
@@ -98,8 +115,8 @@ type platform struct {
 	kv edge.Source
 	// hub returns the hub's snapshot source and chat client on the
 	// platform's HTTP client: edge.NewFetchSource and edge.NewFetchHub in
-	// the Worker, which link no net/http client.
-	hub func(base, region, secret string) (*edge.HTTPSource, *edge.HTTPHub, error)
+	// the Worker, which link no net/http client, each with its time bound.
+	hub func(base, region, secret string) (edge.Source, *edge.HTTPHub, error)
 	// log receives the edge's events.
 	log *slog.Logger
 }
@@ -120,7 +137,6 @@ func newEdge(s settings, p platform) (*edge.Edge, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", envHubURL, err)
 		}
-		hs.MaxBytes = maxSnapshotBytes
 		src = append(src, namedSource{"hub", hs})
 		hub = h
 	}

@@ -114,7 +114,7 @@ func (m *memSource) Fetch(_ context.Context, v string) ([]byte, error) {
 
 // nativeHub is platform.hub natively: the HTTP source and hub client on
 // net/http's client.
-func nativeHub(base, region, secret string) (*edge.HTTPSource, *edge.HTTPHub, error) {
+func nativeHub(base, region, secret string) (edge.Source, *edge.HTTPHub, error) {
 	src, err := edge.NewHTTPSource(base, region, secret, http.DefaultClient)
 	if err != nil {
 		return nil, nil, err

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -178,11 +179,18 @@ type testHub struct {
 	mu         sync.Mutex
 	badVersion string // when set, the pointer route names it
 	badBytes   []byte // and its route serves these
+
+	// hung, while set, makes every route accept the request and never
+	// answer it (until the client gives up or the test ends).
+	hung    atomic.Bool
+	stopped chan struct{}
+	// waits counts the requests a hung hub has held.
+	waits atomic.Int64
 }
 
 func newHub(t testing.TB) *testHub {
 	t.Helper()
-	h := &testHub{}
+	h := &testHub{stopped: make(chan struct{})}
 	var err error
 	if h.store, err = publish.Open(t.TempDir()); err != nil {
 		t.Fatal(err)
@@ -221,8 +229,20 @@ func newHub(t testing.TB) *testHub {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(map[string]any{"answer": "echo: " + fmt.Sprint(in["message"]), "region": in["region"]})
 	})
-	h.srv = httptest.NewServer(mux)
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if h.hung.Load() {
+			h.waits.Add(1)
+			select {
+			case <-r.Context().Done():
+			case <-h.stopped:
+			}
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(h.srv.Close)
+	// Runs before Close, which waits for the held requests.
+	t.Cleanup(func() { close(h.stopped) })
 	return h
 }
 

@@ -60,19 +60,23 @@ func handler(log *slog.Logger) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	doer := edge.NewFetchDoer()
-	doer.MaxBytes = maxSnapshotBytes
-	p := platform{log: log, hub: func(base, region, secret string) (*edge.HTTPSource, *edge.HTTPHub, error) {
-		src, err := edge.NewFetchSource(base, region, secret, doer)
+	p := platform{log: log, hub: func(base, region, secret string) (edge.Source, *edge.HTTPHub, error) {
+		// Each request to the hub carries a JavaScript timer (the
+		// FetchDoer's Timeout), so a hub that never answers cannot hold
+		// a visitor's request: the pointer check inside a request gives
+		// up after pointerTimeout, a snapshot fetch after contentTimeout,
+		// chat and summaries (answered degraded) after hubTimeout.
+		pointer, err := edge.NewFetchSource(base, region, secret, &edge.FetchDoer{MaxBytes: edge.MaxPointerBytes, Timeout: pointerTimeout})
 		if err != nil {
 			return nil, nil, err
 		}
-		// Chat and summaries answer degraded rather than keep a visitor
-		// waiting: their own doer carries the hub timeout.
-		hubDoer := edge.NewFetchDoer()
-		hubDoer.MaxBytes, hubDoer.Timeout = maxSnapshotBytes, hubTimeout
-		hub, err := edge.NewFetchHub(base, secret, hubDoer)
-		return src, hub, err
+		content, err := edge.NewFetchSource(base, region, secret, &edge.FetchDoer{MaxBytes: maxSnapshotBytes, Timeout: contentTimeout})
+		if err != nil {
+			return nil, nil, err
+		}
+		content.MaxBytes = maxSnapshotBytes
+		hub, err := edge.NewFetchHub(base, secret, &edge.FetchDoer{MaxBytes: maxSnapshotBytes, Timeout: hubTimeout})
+		return split{pointer: pointer, content: content}, hub, err
 	}}
 	if haveKV {
 		kv, err := edge.NewKVSource(ns, s.edge.Region)

@@ -72,3 +72,15 @@ func (j joined) Error() string {
 }
 
 func (j joined) Unwrap() []error { return j }
+
+// split reads the pointer from one source and the snapshot bytes from
+// another: the same hub through clients with different time bounds.
+type split struct{ pointer, content edge.Source }
+
+// Pointer returns the pointer source's version.
+func (s split) Pointer(ctx context.Context) (string, error) { return s.pointer.Pointer(ctx) }
+
+// Fetch returns version's bytes from the content source.
+func (s split) Fetch(ctx context.Context, version string) ([]byte, error) {
+	return s.content.Fetch(ctx, version)
+}

@@ -495,3 +495,81 @@ func TestWorkerdColdConcurrent(t *testing.T) {
 		t.Fatalf("health %+v; want index %s loaded once and %d requests in one instance", h, v[:12], n+1)
 	}
 }
+
+// TestWorkerdHungHub: a hub that accepts connections and never answers
+// holds no recommend request much beyond the pointer check's bound
+// (pointerTimeout): with an index loaded the requests that run the due
+// check are answered from it, and without one the first request is
+// answered 503 instead of waiting for the platform's limit (about a
+// minute) or the entry module's (30 s). Chat, through the same hub, is
+// answered degraded after hubTimeout.
+func TestWorkerdHungHub(t *testing.T) {
+	workerdBinary(t)
+	// The bound asserted, with a generous margin for a loaded machine:
+	// far below the 30 s and 60 s a hung fetch would otherwise take.
+	const bound = pointerTimeout + 6*time.Second
+
+	t.Run("index loaded", func(t *testing.T) {
+		hub := newHub(t)
+		e := synthetic(t, 41, 0)
+		v := hub.publish(t, e)
+		w := startWorkerd(t, workerdOpts{vars: map[string]string{
+			"HUB_URL": hub.srv.URL, "EDGE_SECRET": testSecret, "REGION": testRegion, "REFRESH_SECONDS": "1",
+		}})
+		req := mustJSON(t, wire.RecommendRequest{Placement: wire.Trending, Now: goldenNow})
+		if code, b := w.recommend(t, req); code != http.StatusOK {
+			t.Fatalf("recommend with the hub up: %d %s", code, b)
+		}
+		hub.hung.Store(true)
+		var slowest time.Duration
+		for i := range 6 {
+			time.Sleep(1100 * time.Millisecond) // a pointer check is due again
+			start := time.Now()
+			code, b := w.recommend(t, req)
+			took := time.Since(start)
+			slowest = max(slowest, took)
+			if code != http.StatusOK {
+				t.Fatalf("request %d with the hub hung: %d %s", i, code, b)
+			}
+			if took > bound {
+				t.Fatalf("request %d with the hub hung took %v; want at most %v (pointer bound %v)", i, took.Round(time.Millisecond), bound, pointerTimeout)
+			}
+		}
+		t.Logf("slowest recommend with the hub hung: %v (pointer bound %v); the hub held %d requests", slowest.Round(time.Millisecond), pointerTimeout, hub.waits.Load())
+		if hub.waits.Load() == 0 {
+			t.Fatal("the Worker never asked the hung hub: no pointer check ran")
+		}
+		h := w.health(t)
+		if h.Index != v || h.LastError == nil {
+			t.Fatalf("health with the hub hung: %+v; want index %s kept and last_error set", h, v[:12])
+		}
+		t.Logf("last_error: %s", *h.LastError)
+
+		start := time.Now()
+		code, _, b := call(t, http.MethodPost, w.url+"/v1/chat", mustJSON(t, map[string]any{"message": "hello", "region": testRegion}), nil)
+		t.Logf("chat with the hub hung: %d after %v: %.200s", code, time.Since(start).Round(time.Millisecond), b)
+		if took := time.Since(start); took > hubTimeout+6*time.Second {
+			t.Fatalf("chat with the hub hung took %v; want about %v", took.Round(time.Millisecond), hubTimeout)
+		}
+	})
+
+	t.Run("no index", func(t *testing.T) {
+		hub := newHub(t)
+		hub.hung.Store(true)
+		w := startWorkerd(t, workerdOpts{vars: map[string]string{
+			"HUB_URL": hub.srv.URL, "EDGE_SECRET": testSecret, "REGION": testRegion,
+		}})
+		req := mustJSON(t, wire.RecommendRequest{Placement: wire.Trending, Now: goldenNow})
+		start := time.Now()
+		code, b := w.recommend(t, req)
+		took := time.Since(start)
+		t.Logf("first recommend with the hub hung: %d after %v", code, took.Round(time.Millisecond))
+		if code != http.StatusServiceUnavailable {
+			t.Fatalf("first recommend with the hub hung: %d %s; want 503", code, b)
+		}
+		// The cold start (Go instance, module compile) comes on top.
+		if took > bound+5*time.Second {
+			t.Fatalf("first recommend with the hub hung took %v; want about %v", took.Round(time.Millisecond), pointerTimeout)
+		}
+	})
+}
