@@ -141,3 +141,52 @@ func TestTextModelPlacesColdItems(t *testing.T) {
 		t.Errorf("edge query vector of %d dims", len(q))
 	}
 }
+
+// TestTextModelWithoutBehaviour: a new shop with no past sessions still
+// gets a text model, learned from the text-derived item vectors, so search
+// queries embed; the items keep their vectors.
+func TestTextModelWithoutBehaviour(t *testing.T) {
+	kinds := []string{"wooden train", "princess doll", "jigsaw puzzle", "racing car"}
+	d := &Data{}
+	for i := range 120 {
+		k := kinds[i%4]
+		d.Products = append(d.Products, catalog.Product{ID: fmt.Sprintf("p%d", i), Title: fmt.Sprintf("%s model %d", k, i), Category: []string{"Toys", k}})
+	}
+	pub, _ := publish.Open(t.TempDir())
+	cfg := DefaultConfig()
+	cfg.Regions, cfg.ModelRoot, cfg.Evaluate = []string{"eu"}, t.TempDir(), false
+	cfg.Train.Dims = 16
+	sum, err := Run(context.Background(), d, "s", cfg, pub, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := sum.Regions[0]; r.Text.Source != "trained on text vectors" || r.Text.Cold != 0 {
+		t.Fatalf("text model %+v", r.Text)
+	}
+	v, _ := pub.Pointer("eu")
+	b, _ := pub.Get("eu", v)
+	snap, err := snapshot.Decode(b, snapshot.DefaultLimits())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := embed.Unmarshal(snap.Section(embed.SectionName))
+	if err != nil {
+		t.Fatalf("embedder section: %v", err)
+	}
+	// "train" lands nearer a train than a doll.
+	q := e.Embed("wooden train", nil)
+	dot := func(i int) float64 {
+		var s float64
+		for j, x := range snap.Vectors[i*snap.Dims : (i+1)*snap.Dims] {
+			s += float64(q[j]) * float64(x) * float64(snap.Scales[i])
+		}
+		return s
+	}
+	num := map[string]int{}
+	for i, id := range snap.Items.IDs {
+		num[id] = i
+	}
+	if dot(num["p0"]) <= dot(num["p1"]) {
+		t.Fatalf("query 'wooden train' scores a train %.3f, a doll %.3f", dot(num["p0"]), dot(num["p1"]))
+	}
+}

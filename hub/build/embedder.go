@@ -115,7 +115,32 @@ func embedCold(ctx context.Context, snap *snapshot.Snapshot, in *train.Input, te
 		}
 		res.Source = "trained"
 	default:
-		return res, nil
+		// Too little behaviour to learn from (a new shop): every item's
+		// vector comes from its text alone, so the model learns to place
+		// text where those vectors are. The items keep their vectors; the
+		// model serves queries (search at the edge, retrieval in chat).
+		docs, targets = docs[:0], targets[:0]
+		for _, it := range in.Items {
+			i := num[it.ID]
+			if texts[i] == "" || snap.Scales[i] == 0 {
+				continue
+			}
+			v := make([]float32, d)
+			for j, q := range snap.Vectors[i*d : (i+1)*d] {
+				v[j] = float32(q) * snap.Scales[i]
+			}
+			docs = append(docs, hubembed.Doc{ID: it.ID, Text: texts[i], Weight: 1})
+			targets = append(targets, v)
+		}
+		if len(docs) < minBehaviourItems {
+			return res, nil
+		}
+		var err error
+		if e, err = hubembed.TrainStatic(ctx, docs, targets, d, hubembed.DefaultStaticOptions()); err != nil {
+			return res, err
+		}
+		res.Source = "trained on text vectors"
+		cold = cold[:0]
 	}
 	res.Vocab, res.Dims, res.Dir = e.Len(), e.Dims(), dir
 	if err := hubembed.ExportONNX(e, dir, hubembed.ExportOptions{}); err != nil {
