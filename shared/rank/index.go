@@ -16,8 +16,8 @@ import (
 )
 
 // Index is a snapshot prepared for ranking: item lookup by id, cluster
-// members by popularity, a lexical index over titles and categories, and a
-// pool of per-request scratch space. It is immutable and safe for concurrent
+// members by popularity, a lexical index over titles and categories (built
+// on first use), and a pool of per-request scratch space. It is immutable and safe for concurrent
 // use; swap in a new Index to serve a new snapshot.
 type Index struct {
 	snap *snapshot.Snapshot
@@ -42,7 +42,12 @@ type Index struct {
 
 	// terms numbers the title and category tokens; the items holding term
 	// t are postItem[postOff[t]:postOff[t+1]], in item order, with their
-	// BM25 term weights in the same positions of postW.
+	// BM25 term weights in the same positions of postW. They are built
+	// once, by the first request that needs them (lexicon): only search
+	// placements do, and building them is a large part of preparing an
+	// index (about 100 ms of a 100,000-item index's load under Wasm),
+	// which a cold edge's first answer should not wait for.
+	lexOnce  sync.Once
 	terms    termTable
 	postOff  []uint32
 	postItem []uint32
@@ -126,7 +131,6 @@ func New(s *snapshot.Snapshot, cfg Config) (*Index, error) {
 		x.norm[i] = float32(math.Sqrt(float64(dotInt8(v, v))))
 	}
 	x.buildClusters()
-	x.buildPostings()
 	if b := s.Section(embed.SectionName); b != nil {
 		e, err := embed.Unmarshal(b)
 		if err != nil {
@@ -156,8 +160,14 @@ func (x *Index) Segments() *Segments { return x.segments }
 // Lookup returns the item number of id.
 func (x *Index) Lookup(id string) (uint32, bool) { return x.ids.find(id) }
 
+// lexicon builds the lexical index if no request has yet. The first
+// caller builds it; concurrent ones wait for that build; later calls cost
+// one atomic load and allocate nothing.
+func (x *Index) lexicon() { x.lexOnce.Do(x.buildPostings) }
+
 // posting returns the items holding token tok and their term weights.
 func (x *Index) posting(tok []byte) ([]uint32, []float32) {
+	x.lexicon()
 	t, ok := x.terms.find(tok)
 	if !ok {
 		return nil, nil

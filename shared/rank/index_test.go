@@ -70,6 +70,10 @@ func TestLookupTables(t *testing.T) {
 		}
 	}
 	// Every term's postings are the items whose title or category holds it.
+	x.lexicon()
+	if x.terms.len() == 0 {
+		t.Fatal("no terms after building the lexical index")
+	}
 	var tk tokenizer
 	for v := range uint32(min(x.terms.len(), 200)) {
 		term := x.terms.term(v)

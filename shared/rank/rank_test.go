@@ -302,6 +302,53 @@ func TestDeterministicAndConcurrent(t *testing.T) {
 	}
 }
 
+// TestLexiconBuiltOnceOnFirstSearch: the lexical index is built by the
+// first search, not by New; concurrent first searches on a fresh index all
+// get the answer of an index whose lexicon was built before any request.
+func TestLexiconBuiltOnceOnFirstSearch(t *testing.T) {
+	s := snapshot.Synthetic(2000, 8, 5, 12, 9)
+	query := strings.Fields(s.Items.Titles[7])[0] + " " + strings.Fields(s.Items.Titles[1200])[0]
+	req := wire.RecommendRequest{Placement: wire.SearchResults, Query: query, K: 10, Now: 1}
+	eager, err := New(s, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eager.lexicon()
+	want, _ := json.Marshal(rank(t, eager, req))
+
+	x, err := New(s, DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.postOff != nil || x.terms.off != nil {
+		t.Fatal("New built the lexical index; the first search should")
+	}
+	// Other placements never need it.
+	rank(t, x, wire.RecommendRequest{Placement: wire.Trending, K: 5, Now: 1})
+	if x.postOff != nil {
+		t.Fatal("a trending request built the lexical index")
+	}
+	var wg sync.WaitGroup
+	got := make([][]byte, 8)
+	for i := range got {
+		wg.Go(func() {
+			var resp wire.RecommendResponse
+			r := req
+			if err := x.Rank(&r, &resp); err != nil {
+				t.Error(err)
+				return
+			}
+			got[i], _ = json.Marshal(resp)
+		})
+	}
+	wg.Wait()
+	for i, g := range got {
+		if string(g) != string(want) {
+			t.Fatalf("concurrent first search %d: %s; want %s", i, g, want)
+		}
+	}
+}
+
 func TestRankAllocatesNothing(t *testing.T) {
 	x := fixture(t)
 	req := wire.RecommendRequest{Placement: wire.ForYou, K: 5, Events: []wire.Event{ev(wire.View, "a2", 1), ev(wire.View, "b0", 2)}}
