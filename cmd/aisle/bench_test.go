@@ -36,20 +36,7 @@ func TestBenchUsage(t *testing.T) {
 // TestBenchEdgeSmoke runs `aisle bench edge` small, without the Beauty
 // data, and checks every engine reported figures. It asserts no times.
 func TestBenchEdgeSmoke(t *testing.T) {
-	require := os.Getenv("AISLE_REQUIRE_WORKERD") == "1"
-	if testing.Short() && !require {
-		t.Skip("builds the Worker and starts workerd; skipped in -short mode")
-	}
-	root, err := workerd.Root(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := workerd.Binary(root); err != nil {
-		if require {
-			t.Fatal(err.Error() + " (AISLE_REQUIRE_WORKERD=1)")
-		}
-		t.Skip(err)
-	}
+	needWorkerd(t)
 	var out, errb bytes.Buffer
 	code := run(t.Context(), []string{"bench", "edge", "-items", "5000", "-requests", "100", "-json",
 		"-data", t.TempDir(), "-cache", t.TempDir()}, &out, &errb)
@@ -95,5 +82,26 @@ func TestBenchEdgeSmoke(t *testing.T) {
 	}
 	if len(rep.Acceptance) == 0 || len(rep.Notes) == 0 {
 		t.Errorf("no acceptance lines or notes")
+	}
+}
+
+// needWorkerd skips a test that builds the Worker and runs it in workerd
+// when workerd is not installed or -short is set, and fails it instead when
+// CI requires workerd (AISLE_REQUIRE_WORKERD=1).
+func needWorkerd(t *testing.T) {
+	t.Helper()
+	require := os.Getenv("AISLE_REQUIRE_WORKERD") == "1"
+	if testing.Short() && !require {
+		t.Skip("builds the Worker and starts workerd; skipped in -short mode")
+	}
+	root, err := workerd.Root(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := workerd.Binary(root); err != nil {
+		if require {
+			t.Fatal(err.Error() + " (AISLE_REQUIRE_WORKERD=1)")
+		}
+		t.Skip(err)
 	}
 }

@@ -3,12 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/aisle-rec/aisle/cmd/internal/workerd"
 )
 
 func TestBenchReliabilityUsage(t *testing.T) {
@@ -39,20 +36,7 @@ func TestBenchReliabilityUsage(t *testing.T) {
 // fault, never how fast anything is, except the 3 s bound on chat answers,
 // which is the edge's contract (its hub timeout is 2.5 s).
 func TestBenchReliability(t *testing.T) {
-	require := os.Getenv("AISLE_REQUIRE_WORKERD") == "1"
-	if testing.Short() && !require {
-		t.Skip("builds the Worker and starts workerd; skipped in -short mode")
-	}
-	root, err := workerd.Root(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := workerd.Binary(root); err != nil {
-		if require {
-			t.Fatal(err.Error() + " (AISLE_REQUIRE_WORKERD=1)")
-		}
-		t.Skip(err)
-	}
+	needWorkerd(t)
 	var out, errb bytes.Buffer
 	code := run(t.Context(), []string{"bench", "reliability", "-duration", "2s", "-down", "3s",
 		"-fault-rate", "40", "-chat-every", "400ms", "-items", "3000",

@@ -31,7 +31,7 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dataDir := fs.String("data", ".aisle/hub", "hub data `DIR` (snapshots/ holds the published snapshots)")
 	listen := fs.String("listen", "127.0.0.1:8081", "`HOST:PORT` to serve on")
 	regions := fs.String("regions", "eu,us", "comma-separated `regions` the hub publishes")
-	db := fs.String("db", "", "hub store `PATH`: serves the admin API POST /v1/admin/{shop}/{catalog,reviews,faq,events} (tokens: aisle ingest token), chat and summaries")
+	db := fs.String("db", "", "hub store `PATH`: serves the admin API POST /v1/admin/{shop}/{catalog,reviews,qa,faq,events} (tokens: aisle ingest token), chat and summaries")
 	llmURL := fs.String("llm-url", "", "optional OpenAI-compatible API base `URL` (e.g. http://127.0.0.1:8000/v1) that rephrases grounded chat answers and summary verdicts; key from $AISLE_LLM_KEY")
 	llmModel := fs.String("llm-model", "", "model `name` for -llm-url")
 	llmTokens := fs.Int("llm-daily-tokens", 200_000, "each shop's daily token `budget` for -llm-url")
