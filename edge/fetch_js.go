@@ -4,6 +4,7 @@ package edge
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,8 +21,9 @@ import (
 // as it is.
 //
 // The response body is read whole with arrayBuffer() and copied into Go in
-// one js.CopyBytesToGo, instead of through a ReadableStream reader, which
-// takes hundreds of milliseconds per megabyte.
+// one js.CopyBytesToGo (unless Stream is set), instead of through
+// syumai/workers' stream-to-io.Reader adapter, which takes hundreds of
+// milliseconds per megabyte.
 type FetchDoer struct {
 	// MaxBytes caps a response body; a longer one is an ErrBodyTooLarge
 	// error. Zero means snapshot-sized: 256 MiB.
@@ -32,12 +34,21 @@ type FetchDoer struct {
 	// under Workers (see the package documentation), and the platform
 	// bounds a request only by its own, much longer, limits.
 	Timeout time.Duration
+	// Stream, when set, hands a body of known length (Content-Length)
+	// over as it arrives, one chunk of the response's ReadableStream at
+	// a time, copied into Go by the body's own reader (not syumai's
+	// stream adapter, the slow path above), instead of reading it whole
+	// first: HTTPSource.FetchStream then decodes a snapshot while it
+	// streams in, and its bytes are never held whole. Reads wait at most
+	// as long as the request's context allows.
+	Stream bool
 }
 
 // NewFetchDoer returns a FetchDoer on the runtime's global fetch.
 func NewFetchDoer() *FetchDoer { return &FetchDoer{} }
 
-// Do sends req and returns the answer with its body already read. It
+// Do sends req and returns the answer with its body already read (or, with
+// Stream, streaming). It
 // honours req's context while waiting; the fetch itself is bounded by
 // Timeout and by the platform.
 func (d *FetchDoer) Do(req *http.Request) (*http.Response, error) {
@@ -104,6 +115,14 @@ func (d *FetchDoer) Do(req *http.Request) (*http.Response, error) {
 		_, _ = call(stream, "cancel")
 		return nil, fmt.Errorf("fetch: %w: %d bytes, limit %d", ErrBodyTooLarge, resp.ContentLength, max)
 	}
+	if d.Stream && resp.ContentLength > 0 {
+		reader, err := call(stream, "getReader")
+		if err != nil {
+			return nil, fmt.Errorf("fetch: read body: %w", err)
+		}
+		resp.Body = &streamReader{ctx: ctx, reader: reader, left: resp.ContentLength}
+		return resp, nil
+	}
 	p, err = call(res, "arrayBuffer")
 	if err != nil {
 		return nil, fmt.Errorf("fetch: read body: %w", err)
@@ -119,6 +138,73 @@ func (d *FetchDoer) Do(req *http.Request) (*http.Response, error) {
 	b := make([]byte, n)
 	js.CopyBytesToGo(b, js.Global().Get("Uint8Array").New(ab))
 	return withBody(resp, b, max)
+}
+
+// streamReader reads a fetch response's body through its ReadableStream
+// reader: each chunk (a Uint8Array) is copied into the caller's buffer with
+// js.CopyBytesToGo, as much at a time as the buffer takes. A body that
+// goes on past its Content-Length is an error; one that stops short ends
+// with io.ErrUnexpectedEOF.
+type streamReader struct {
+	ctx    context.Context
+	reader js.Value
+	chunk  js.Value // the part of the last chunk not yet copied
+	have   int      // its length
+	left   int64    // bytes the Content-Length still promises
+	err    error
+}
+
+func (s *streamReader) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for s.have == 0 {
+		p, err := call(s.reader, "read")
+		if err == nil {
+			var v js.Value
+			if v, err = await(s.ctx, p); err == nil {
+				if v.Get("done").Bool() {
+					s.err = io.EOF
+					if s.left > 0 {
+						s.err = io.ErrUnexpectedEOF
+					}
+					return 0, s.err
+				}
+				s.chunk = v.Get("value")
+				s.have = s.chunk.Get("byteLength").Int()
+				if int64(s.have) > s.left {
+					err = fmt.Errorf("%w: more bytes than the Content-Length", ErrBodyTooLarge)
+				}
+			}
+		}
+		if err != nil {
+			s.err = err
+			return 0, err
+		}
+	}
+	k := min(len(p), s.have)
+	if k == s.have {
+		js.CopyBytesToGo(p[:k], s.chunk)
+		s.chunk, s.have = js.Undefined(), 0
+	} else {
+		js.CopyBytesToGo(p[:k], s.chunk.Call("subarray", 0, k))
+		s.chunk = s.chunk.Call("subarray", k)
+		s.have -= k
+	}
+	s.left -= int64(k)
+	return k, nil
+}
+
+// Close cancels the rest of the body, if any.
+func (s *streamReader) Close() error {
+	if s.err != io.EOF {
+		_, _ = call(s.reader, "cancel")
+	}
+	s.err = errors.New("fetch: body closed")
+	return nil
 }
 
 // withBody replaces resp's body with b, already read.

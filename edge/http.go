@@ -111,6 +111,48 @@ func (s *HTTPSource) Fetch(ctx context.Context, version string) ([]byte, error) 
 	return send(ctx, s.doer, http.MethodGet, s.base.JoinPath("v1", "snapshots", s.region, version), s.secret, "", nil, max)
 }
 
+// FetchStream returns a reader of the bytes of the given version and their
+// length, as the hub's answer streams in: a StreamLoader decodes them as
+// they arrive. An answer without a Content-Length is read whole first. It
+// does not verify the bytes; the loader does.
+func (s *HTTPSource) FetchStream(ctx context.Context, version string) (io.ReadCloser, int, error) {
+	if err := checkVersion(version); err != nil {
+		return nil, 0, err
+	}
+	max := s.MaxBytes
+	if max <= 0 {
+		max = int64(snapshot.DefaultLimits().MaxTotalBytes)
+	}
+	u := s.base.JoinPath("v1", "snapshots", s.region, version)
+	resp, err := open(ctx, s.doer, http.MethodGet, u, s.secret, "", nil, max)
+	if err != nil {
+		return nil, 0, err
+	}
+	if _, held := resp.Body.(heldBody); held || resp.ContentLength < 0 {
+		b, err := readBody(resp, http.MethodGet, u, max)
+		resp.Body.Close()
+		if err != nil {
+			return nil, 0, err
+		}
+		return io.NopCloser(bytes.NewReader(b)), len(b), nil
+	}
+	return streamBody{resp.Body, http.MethodGet + " " + u.Path}, int(resp.ContentLength), nil
+}
+
+// streamBody names the request in its read errors, as send's errors do.
+type streamBody struct {
+	io.ReadCloser
+	what string
+}
+
+func (b streamBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil && err != io.EOF {
+		err = fmt.Errorf("edge: %s: read body: %w", b.what, stripURL(err))
+	}
+	return n, err
+}
+
 // HTTPHub is a Hub that posts JSON to the hub:
 //
 //	POST {hub}/v1/chat       chat
@@ -171,6 +213,17 @@ func parseBase(base string) (*url.URL, error) {
 // send does one request and returns the body of a 2xx answer of at most max
 // bytes. Errors name the method and path, never the secret or the body.
 func send(ctx context.Context, d Doer, method string, u *url.URL, secret, contentType string, body []byte, max int64) ([]byte, error) {
+	resp, err := open(ctx, d, method, u, secret, contentType, body, max)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	return readBody(resp, method, u, max)
+}
+
+// open does one request and returns a 2xx answer whose declared length,
+// if any, is at most max, its body not yet read.
+func open(ctx context.Context, d Doer, method string, u *url.URL, secret, contentType string, body []byte, max int64) (*http.Response, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -193,14 +246,20 @@ func send(ctx context.Context, d Doer, method string, u *url.URL, secret, conten
 		}
 		return nil, fmt.Errorf("edge: %s %s: %w", method, u.Path, stripURL(err))
 	}
-	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4<<10))
+		resp.Body.Close()
 		return nil, fmt.Errorf("edge: %s %s: hub answered %s", method, u.Path, resp.Status)
 	}
 	if resp.ContentLength > max {
+		resp.Body.Close()
 		return nil, fmt.Errorf("edge: %s %s: %w: %d bytes, limit %d", method, u.Path, ErrBodyTooLarge, resp.ContentLength, max)
 	}
+	return resp, nil
+}
+
+// readBody reads the body of an answer from open, at most max bytes.
+func readBody(resp *http.Response, method string, u *url.URL, max int64) ([]byte, error) {
 	if hb, ok := resp.Body.(heldBody); ok {
 		// Already in memory: take the bytes rather than copy them.
 		if int64(len(hb.b)) > max {
@@ -215,7 +274,7 @@ func send(ctx context.Context, d Doer, method string, u *url.URL, secret, conten
 		size += resp.ContentLength // at most max, checked above
 	}
 	buf := bytes.NewBuffer(make([]byte, 0, size))
-	_, err = buf.ReadFrom(io.LimitReader(resp.Body, max+1))
+	_, err := buf.ReadFrom(io.LimitReader(resp.Body, max+1))
 	b := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("edge: %s %s: read body: %w", method, u.Path, stripURL(err))

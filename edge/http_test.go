@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aisle-rec/aisle/shared/snapshot"
 )
 
 const testSecret = "s3cret-edge-token"
@@ -329,4 +331,57 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+func TestEdgeStreamsOverHTTP(t *testing.T) {
+	ctx := context.Background()
+	b1, b2 := synth(t, 1, 0, nil), synth(t, 2, time.Hour, nil)
+	hs, base := startHub(t, b1)
+	src, err := NewHTTPSource(base, testRegion, testSecret, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, n, err := src.FetchStream(ctx, b1.version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(body)
+	body.Close()
+	if err != nil || n != len(b1.b) || !bytes.Equal(got, b1.b) {
+		t.Fatalf("FetchStream: %d bytes (%d declared), %v; want the %d bytes served", len(got), n, err, len(b1.b))
+	}
+	e, err := New(testConfig(), Deps{Source: src, Loader: NativeLoader{}, Clock: newClock().Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	serve := func(version string, b []byte) {
+		hs.mu.Lock()
+		defer hs.mu.Unlock()
+		hs.blobs[version], hs.pointer = b, version
+	}
+	current := func() string { return e.cur.Load().r.Version() }
+
+	// Bytes that do not hash to their version: a mismatch, fetched again
+	// at the next check.
+	bad := bytes.Clone(b2.b)
+	bad[len(bad)/2] ^= 1
+	serve(b2.version, bad)
+	for range 2 {
+		if err := e.Refresh(ctx); !errors.Is(err, ErrMismatch) {
+			t.Fatalf("bytes that do not match their version: %v, want ErrMismatch", err)
+		}
+	}
+	// A corrupt snapshot under its own hash: refused, the index kept.
+	c := raw(bad)
+	serve(c.version, c.b)
+	if err := e.Refresh(ctx); !errors.Is(err, snapshot.ErrChecksum) || current() != b1.version {
+		t.Fatalf("corrupt snapshot: %v, serving %.12s; want ErrChecksum and %.12s kept", err, current(), b1.version)
+	}
+	serve(b2.version, b2.b)
+	if err := e.Refresh(ctx); err != nil || current() != b2.version {
+		t.Fatalf("good snapshot after bad ones: %v, serving %.12s", err, current())
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"runtime"
 	"time"
 
@@ -56,6 +57,24 @@ type Source interface {
 	Pointer(ctx context.Context) (version string, err error)
 	// Fetch returns the bytes of the snapshot with the given version.
 	Fetch(ctx context.Context, version string) ([]byte, error)
+}
+
+// StreamSource is a Source that can also hand a snapshot's bytes over as
+// they arrive, with their length known up front, so that a StreamLoader
+// decodes them without the whole copy ever being held.
+type StreamSource interface {
+	Source
+	// FetchStream returns a reader of the n bytes of the snapshot with
+	// the given version; the caller closes it.
+	FetchStream(ctx context.Context, version string) (body io.ReadCloser, n int, err error)
+}
+
+// StreamLoader is a VersionLoader that also decodes from a reader.
+type StreamLoader interface {
+	VersionLoader
+	// LoadStream is LoadVersion for the n bytes r yields. An error
+	// reading r wraps ErrMismatch: the bytes asked for did not arrive.
+	LoadStream(ctx context.Context, r io.Reader, n int, version string) (Ranker, error)
 }
 
 // Clock returns the current time. The edge reads time only through it.
@@ -238,12 +257,24 @@ func (e *Edge) refreshLocked(ctx context.Context, now time.Time) (err error) {
 		return e.refused.err
 	}
 
-	b, err := e.src.Fetch(ctx, version)
-	if err != nil {
-		return fmt.Errorf("edge: fetch snapshot %s: %w", short(version), err)
-	}
 	var r Ranker
-	if vl, ok := e.loader.(VersionLoader); ok {
+	var b []byte
+	ss, streams := e.src.(StreamSource)
+	sl, decodes := e.loader.(StreamLoader)
+	if streams && decodes {
+		var body io.ReadCloser
+		var n int
+		if body, n, err = ss.FetchStream(ctx, version); err != nil {
+			return fmt.Errorf("edge: fetch snapshot %s: %w", short(version), err)
+		}
+		r, err = sl.LoadStream(ctx, body, n, version)
+		body.Close()
+		if errors.Is(err, ErrMismatch) {
+			return fmt.Errorf("edge: fetch snapshot %s: %w", short(version), err) // try again next time
+		}
+	} else if b, err = e.src.Fetch(ctx, version); err != nil {
+		return fmt.Errorf("edge: fetch snapshot %s: %w", short(version), err)
+	} else if vl, ok := e.loader.(VersionLoader); ok {
 		r, err = vl.LoadVersion(ctx, b, version)
 		if errors.Is(err, ErrMismatch) {
 			return err // may be corruption in transit: try again next time

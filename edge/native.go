@@ -62,10 +62,10 @@ type NativeLoader struct {
 	// compress/flate (see snapshot.DecodeOptions): the Workers build plugs
 	// in a faster implementation.
 	Inflate func(r io.Reader) io.ReadCloser
-	// Hash, when set, computes a snapshot's SHA-256 sums instead of
+	// NewHasher, when set, computes a snapshot's SHA-256 sums instead of
 	// crypto/sha256 (see snapshot.DecodeOptions): the Workers build hands
-	// them to the runtime's native digest.
-	Hash func(b []byte) (prefix, whole [32]byte)
+	// the bytes to the runtime's native digest.
+	NewHasher func(n int) snapshot.Hasher
 	// Collect runs the garbage collector once between decoding and
 	// building the index, so that the snapshot bytes, no longer needed,
 	// are freed before the index allocates. In Wasm, whose memory never
@@ -90,7 +90,24 @@ func (l NativeLoader) LoadVersion(ctx context.Context, b []byte, version string)
 	return l.load(ctx, b, version)
 }
 
+// LoadStream is LoadVersion for the n bytes r yields, decoded as they
+// arrive (snapshot.DecodeReader): the bytes are never held whole.
+func (l NativeLoader) LoadStream(ctx context.Context, r io.Reader, n int, version string) (Ranker, error) {
+	if version == "" {
+		return nil, fmt.Errorf("%w: no version given", ErrMismatch)
+	}
+	return l.decode(ctx, version, func(opt snapshot.DecodeOptions) (*snapshot.Snapshot, error) {
+		return snapshot.DecodeReader(r, n, opt)
+	})
+}
+
 func (l NativeLoader) load(ctx context.Context, b []byte, version string) (Ranker, error) {
+	return l.decode(ctx, version, func(opt snapshot.DecodeOptions) (*snapshot.Snapshot, error) {
+		return snapshot.DecodeWith(b, opt)
+	})
+}
+
+func (l NativeLoader) decode(ctx context.Context, version string, decode func(snapshot.DecodeOptions) (*snapshot.Snapshot, error)) (Ranker, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -100,7 +117,7 @@ func (l NativeLoader) load(ctx context.Context, b []byte, version string) (Ranke
 	}
 	// The index only ranks with the graph weights: keep them as the
 	// format's one-byte codes, a quarter of the memory.
-	s, err := snapshot.DecodeWith(b, snapshot.DecodeOptions{Limits: l.Limits, Version: version, Inflate: l.Inflate, Hash: l.Hash, CompactWeights: true})
+	s, err := decode(snapshot.DecodeOptions{Limits: l.Limits, Version: version, Inflate: l.Inflate, NewHasher: l.NewHasher, CompactWeights: true})
 	if errors.Is(err, snapshot.ErrMismatch) {
 		return nil, fmt.Errorf("%w: asked for %s: %w", ErrMismatch, short(version), err)
 	}
@@ -108,8 +125,9 @@ func (l NativeLoader) load(ctx context.Context, b []byte, version string) (Ranke
 		return nil, err
 	}
 	if l.Collect {
-		// Nothing refers to b any more (the snapshot holds no reference
-		// to it, and the caller does not use it after Load).
+		// Nothing refers to the snapshot's bytes any more (the snapshot
+		// holds no reference to them, and the caller does not use them
+		// after Load).
 		runtime.GC()
 	}
 	x, err := rank.New(s, cfg)

@@ -152,12 +152,14 @@ func newEdge(s settings, p platform) (*edge.Edge, error) {
 		// Inflating and hashing a large snapshot are most of a cold start
 		// under Wasm: klauspost/compress inflates about twice as fast as
 		// compress/flate, and the runtime's digest hashes several times
-		// faster than crypto/sha256 (digest_js.go). The runtime's
+		// faster than crypto/sha256 (digest_js.go). A source that can
+		// stream (the hub over fetch) is decoded while the bytes arrive,
+		// so the fetched copy is never held whole. The runtime's
 		// DecompressionStream would inflate faster still, but its output
 		// arrives in 4 KiB buffers that raised the isolate's peak memory
 		// by about 17 MiB for a 19 MB snapshot (measured), and memory is
 		// the tighter limit.
-		Loader: edge.NativeLoader{Limits: snapshot.Limits{MaxTotalBytes: maxSnapshotBytes}, Inflate: flate.NewReader, Hash: digest, Collect: true},
+		Loader: edge.NativeLoader{Limits: snapshot.Limits{MaxTotalBytes: maxSnapshotBytes}, Inflate: flate.NewReader, NewHasher: newDigest, Collect: true},
 		Hub:    hub,
 		Clock:  time.Now, // reading the clock is fine under Workers; only timers are not
 		Logger: p.log,

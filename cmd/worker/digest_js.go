@@ -11,62 +11,88 @@ import (
 	"github.com/aisle-rec/aisle/shared/snapshot"
 )
 
-// digestChunk is how many bytes go to the runtime's digest at a time.
-const digestChunk = 1 << 20
-
-// digest returns the SHA-256 of b[:len(b)-32] and of all of b, the sums a
-// snapshot is checked with, computed by the runtime's native digest
-// (crypto.DigestStream): Go's crypto/sha256 runs several times slower under
-// Wasm, about 0.1 s for a 19 MB snapshot. The bytes go over in chunks, so
-// JavaScript never holds a second whole copy. If the runtime cannot do it,
-// Go computes them.
-func digest(b []byte) (prefix, whole [32]byte) {
-	p, w, err := digestJS(b)
+// newDigest returns a snapshot.Hasher for n bytes on the runtime's native
+// digest (crypto.DigestStream): Go's crypto/sha256 runs several times
+// slower under Wasm, about 0.1 s for a 19 MB snapshot. Each chunk the
+// decoder writes is copied over once and written to two digests, one for
+// the trailer's input (all but the last 32 bytes) and one for all of them,
+// so JavaScript never holds a whole copy. If the runtime has no
+// DigestStream, Go computes the sums.
+func newDigest(n int) snapshot.Hasher {
+	d, err := newJSDigest(n)
 	if err != nil {
-		return snapshot.Hashes(b)
+		return snapshot.NewHasher(n)
 	}
-	return p, w
+	return d
 }
 
-func digestJS(b []byte) (prefix, whole [32]byte, err error) {
+// jsDigest is a snapshot.Hasher on crypto.DigestStream. A JavaScript error
+// stops it; Sums then reports the error.
+type jsDigest struct {
+	pre, all js.Value // the DigestStreams
+	pw, aw   js.Value // their writers
+	cut, off int
+	err      error
+}
+
+func newJSDigest(n int) (d *jsDigest, err error) {
 	defer func() {
 		if r := recover(); r != nil { // a JavaScript exception
-			err = fmt.Errorf("digest: %v", r)
+			d, err = nil, fmt.Errorf("digest: %v", r)
 		}
 	}()
 	ds := js.Global().Get("crypto").Get("DigestStream")
 	if ds.Type() != js.TypeFunction {
-		return prefix, whole, errors.New("digest: no crypto.DigestStream")
+		return nil, errors.New("digest: no crypto.DigestStream")
 	}
-	pre, all := ds.New("SHA-256"), ds.New("SHA-256")
-	pw, aw := pre.Call("getWriter"), all.Call("getWriter")
-	cut := max(0, len(b)-sha256.Size)
-	u8 := js.Global().Get("Uint8Array")
-	promises := js.Global().Get("Promise")
-	for off := 0; off < len(b); off += digestChunk {
-		end := min(off+digestChunk, len(b))
-		chunk := u8.New(end - off)
-		js.CopyBytesToJS(chunk, b[off:end])
-		writes := []any{aw.Call("write", chunk)}
-		if off < cut {
-			writes = append(writes, pw.Call("write", chunk.Call("subarray", 0, min(end, cut)-off)))
-		}
-		if _, err := awaitJS(promises.Call("all", writes)); err != nil {
-			return prefix, whole, err
-		}
+	d = &jsDigest{pre: ds.New("SHA-256"), all: ds.New("SHA-256"), cut: max(0, n-sha256.Size)}
+	d.pw, d.aw = d.pre.Call("getWriter"), d.all.Call("getWriter")
+	return d, nil
+}
+
+func (d *jsDigest) Write(b []byte) {
+	if d.err != nil || len(b) == 0 {
+		return
 	}
-	if _, err := awaitJS(promises.Call("all", []any{pw.Call("close"), aw.Call("close")})); err != nil {
+	defer func() {
+		if r := recover(); r != nil {
+			d.err = fmt.Errorf("digest: %v", r)
+		}
+	}()
+	chunk := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(chunk, b)
+	writes := []any{d.aw.Call("write", chunk)}
+	if d.off < d.cut {
+		writes = append(writes, d.pw.Call("write", chunk.Call("subarray", 0, min(len(b), d.cut-d.off))))
+	}
+	d.off += len(b)
+	if _, err := awaitJS(js.Global().Get("Promise").Call("all", writes)); err != nil {
+		d.err = err
+	}
+}
+
+func (d *jsDigest) Sums() (prefix, whole [32]byte, err error) {
+	if d.err != nil {
+		return prefix, whole, d.err
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("digest: %v", r)
+		}
+	}()
+	if _, err := awaitJS(js.Global().Get("Promise").Call("all", []any{d.pw.Call("close"), d.aw.Call("close")})); err != nil {
 		return prefix, whole, err
 	}
-	for _, d := range []struct {
+	u8 := js.Global().Get("Uint8Array")
+	for _, s := range []struct {
 		stream js.Value
 		sum    *[32]byte
-	}{{pre, &prefix}, {all, &whole}} {
-		v, err := awaitJS(d.stream.Get("digest"))
+	}{{d.pre, &prefix}, {d.all, &whole}} {
+		v, err := awaitJS(s.stream.Get("digest"))
 		if err != nil {
 			return prefix, whole, err
 		}
-		if n := js.CopyBytesToGo(d.sum[:], u8.New(v)); n != sha256.Size {
+		if n := js.CopyBytesToGo(s.sum[:], u8.New(v)); n != sha256.Size {
 			return prefix, whole, fmt.Errorf("digest: %d bytes, want %d", n, sha256.Size)
 		}
 	}

@@ -2,6 +2,8 @@
 
 package main
 
-// digest is nil outside the Workers build: snapshots are hashed with
+import "github.com/aisle-rec/aisle/shared/snapshot"
+
+// newDigest is nil outside the Workers build: snapshots are hashed with
 // crypto/sha256.
-var digest func(b []byte) (prefix, whole [32]byte)
+var newDigest func(n int) snapshot.Hasher

@@ -70,7 +70,7 @@ func handler(log *slog.Logger) (http.Handler, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		content, err := edge.NewFetchSource(base, region, secret, &edge.FetchDoer{MaxBytes: maxSnapshotBytes, Timeout: contentTimeout})
+		content, err := edge.NewFetchSource(base, region, secret, &edge.FetchDoer{MaxBytes: maxSnapshotBytes, Timeout: contentTimeout, Stream: true})
 		if err != nil {
 			return nil, nil, err
 		}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/aisle-rec/aisle/edge"
 )
@@ -52,6 +54,35 @@ func (f fallback) Fetch(ctx context.Context, version string) ([]byte, error) {
 	return nil, f.fail(errs)
 }
 
+// FetchStream streams version's bytes from the first source that has
+// them; a source that cannot stream hands its bytes over whole.
+func (f fallback) FetchStream(ctx context.Context, version string) (io.ReadCloser, int, error) {
+	var errs []error
+	for _, s := range f {
+		r, n, err := fetchStream(ctx, s.Source, version)
+		if err == nil {
+			return r, n, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", s.name, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, 0, f.fail(errs)
+}
+
+// fetchStream is s's FetchStream, or its Fetch as a reader.
+func fetchStream(ctx context.Context, s edge.Source, version string) (io.ReadCloser, int, error) {
+	if ss, ok := s.(edge.StreamSource); ok {
+		return ss.FetchStream(ctx, version)
+	}
+	b, err := s.Fetch(ctx, version)
+	if err != nil {
+		return nil, 0, err
+	}
+	return io.NopCloser(bytes.NewReader(b)), len(b), nil
+}
+
 func (f fallback) fail(errs []error) error {
 	if len(errs) == 0 {
 		return errors.New("worker: no snapshot source configured")
@@ -83,4 +114,9 @@ func (s split) Pointer(ctx context.Context) (string, error) { return s.pointer.P
 // Fetch returns version's bytes from the content source.
 func (s split) Fetch(ctx context.Context, version string) ([]byte, error) {
 	return s.content.Fetch(ctx, version)
+}
+
+// FetchStream streams version's bytes from the content source.
+func (s split) FetchStream(ctx context.Context, version string) (io.ReadCloser, int, error) {
+	return fetchStream(ctx, s.content, version)
 }

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"unsafe"
 )
 
@@ -539,24 +540,39 @@ func TestStreamingDecode(t *testing.T) {
 		if d := diff(custom, v); d != "" {
 			t.Fatalf("%s: DecodeWith a custom inflater differs from Decode: %s", optName(opt), d)
 		}
-		// So is a custom hash; a wrong one fails the checks.
+		// So is a custom hasher; a wrong one fails the checks.
 		hashed := 0
-		if _, err := DecodeWith(b, DecodeOptions{Version: v.Version, Hash: func(b []byte) (p, w [sha256.Size]byte) {
+		if _, err := DecodeWith(b, DecodeOptions{Version: v.Version, NewHasher: func(n int) Hasher {
 			hashed++
-			return Hashes(b)
+			return NewHasher(n)
 		}}); err != nil || hashed != 1 {
-			t.Fatalf("%s: DecodeWith a custom hash: %v (hashed %d times)", optName(opt), err, hashed)
+			t.Fatalf("%s: DecodeWith a custom hasher: %v (made %d)", optName(opt), err, hashed)
 		}
 		if p, w := Hashes(b); p != sha256.Sum256(b[:len(b)-trailerLen]) || w != sha256.Sum256(b) {
 			t.Fatal("Hashes disagrees with sha256.Sum256")
 		}
-		wrongPrefix := func(b []byte) (p, w [sha256.Size]byte) {
-			p, w = Hashes(b)
-			p[0]++
-			return p, w
+		for _, step := range []int{1, 7, 4096, len(b)} {
+			h := NewHasher(len(b))
+			for off := 0; off < len(b); off += step {
+				h.Write(b[off:min(off+step, len(b))])
+			}
+			if p, w, err := h.Sums(); err != nil || p != sha256.Sum256(b[:len(b)-trailerLen]) || w != sha256.Sum256(b) {
+				t.Fatalf("NewHasher fed %d bytes at a time disagrees with sha256.Sum256 (%v)", step, err)
+			}
 		}
-		if _, err := DecodeWith(b, DecodeOptions{Hash: wrongPrefix}); !errors.Is(err, ErrChecksum) {
+		if _, err := DecodeWith(b, DecodeOptions{NewHasher: func(n int) Hasher { return wrongPrefix{NewHasher(n)} }}); !errors.Is(err, ErrChecksum) {
 			t.Fatalf("%s: a hash that disagrees with the trailer: %v, want ErrChecksum", optName(opt), err)
+		}
+		// Read a few bytes at a time, the same; cut short, an error
+		// that says the bytes did not arrive.
+		if got, err := DecodeReader(iotest.OneByteReader(bytes.NewReader(b)), len(b), DecodeOptions{Version: v.Version}); err != nil || diff(got, v) != "" {
+			t.Fatalf("%s: DecodeReader one byte at a time: %v", optName(opt), err)
+		}
+		if _, err := DecodeReader(bytes.NewReader(b[:len(b)/2]), len(b), DecodeOptions{Version: v.Version}); !errors.Is(err, ErrMismatch) {
+			t.Fatalf("%s: DecodeReader of half the bytes: %v, want ErrMismatch", optName(opt), err)
+		}
+		if _, err := DecodeReader(bytes.NewReader(b[:len(b)/2]), len(b), DecodeOptions{}); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("%s: DecodeReader of half the bytes: %v, want ErrCorrupt", optName(opt), err)
 		}
 		// Truncating the deflate stream anywhere is caught, with or
 		// without the checksum.
@@ -645,4 +661,13 @@ func TestCompactWeights(t *testing.T) {
 	if err := Validate(bad); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("levels with float weights: %v, want ErrInvalid", err)
 	}
+}
+
+// wrongPrefix is a Hasher whose trailer sum is off by one bit.
+type wrongPrefix struct{ Hasher }
+
+func (w wrongPrefix) Sums() (p, whole [sha256.Size]byte, err error) {
+	p, whole, err = w.Hasher.Sums()
+	p[0]++
+	return p, whole, err
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math"
 	"unsafe"
@@ -38,7 +39,7 @@ func DecodeVersion(b []byte, lim Limits, version string) (*Snapshot, error) {
 	return DecodeWith(b, DecodeOptions{Limits: lim, Version: version})
 }
 
-// DecodeOptions tune DecodeWith.
+// DecodeOptions tune DecodeWith and DecodeReader.
 type DecodeOptions struct {
 	// Limits bound what is accepted; zero fields take DefaultLimits values.
 	Limits Limits
@@ -51,25 +52,62 @@ type DecodeOptions struct {
 	// report corrupt input as an error; the decoder still checks the
 	// stream's length and that nothing follows it.
 	Inflate func(r io.Reader) io.ReadCloser
-	// Hash, when set, replaces crypto/sha256: it returns the SHA-256 of
-	// b[:len(b)-32] (the trailer's input; of nothing when b is shorter)
-	// and of all of b (the version). A Workers isolate hands this to the
-	// runtime's native digest, several times faster than Go under Wasm.
-	Hash func(b []byte) (prefix, whole [sha256.Size]byte)
+	// NewHasher, when set, replaces crypto/sha256 (NewHasher): it returns
+	// a Hasher for a snapshot of n bytes. A Workers isolate hands the
+	// bytes to the runtime's native digest, several times faster than Go
+	// under Wasm.
+	NewHasher func(n int) Hasher
 	// CompactWeights decodes graph weights as their one-byte codes (see
 	// Graph): the same weights in a quarter of the memory, for an edge
 	// that only ranks with them.
 	CompactWeights bool
 }
 
+// Hasher computes the two sums a snapshot of a known length n is checked
+// with while its bytes go by: the decoder writes all n bytes to it in
+// order, in chunks, then asks for the SHA-256 of the first n-32 bytes (the
+// trailer's input; of nothing when n < 32) and of all n (the version).
+type Hasher interface {
+	Write(p []byte)
+	Sums() (prefix, whole [sha256.Size]byte, err error)
+}
+
+// NewHasher returns a crypto/sha256 Hasher for n bytes.
+func NewHasher(n int) Hasher { return &goHasher{h: sha256.New(), cut: max(0, n-trailerLen)} }
+
+type goHasher struct {
+	h        hash.Hash
+	cut, off int
+	prefix   [sha256.Size]byte
+}
+
+func (g *goHasher) Write(p []byte) {
+	if g.off < g.cut && g.off+len(p) >= g.cut {
+		k := g.cut - g.off
+		g.h.Write(p[:k])
+		g.h.Sum(g.prefix[:0])
+		g.off += k
+		p = p[k:]
+	}
+	g.h.Write(p)
+	g.off += len(p)
+}
+
+func (g *goHasher) Sums() (prefix, whole [sha256.Size]byte, err error) {
+	if g.cut == 0 {
+		sha256.New().Sum(g.prefix[:0])
+	}
+	g.h.Sum(whole[:0])
+	return g.prefix, whole, nil
+}
+
 // DecodeWith is Decode with options.
 func DecodeWith(b []byte, opt DecodeOptions) (*Snapshot, error) {
-	return decode(b, opt)
+	return DecodeReader(bytes.NewReader(b), len(b), opt)
 }
 
 // Hashes returns the SHA-256 of b[:len(b)-32] (of nothing when b is
-// shorter) and of all of b, in one pass over b: what DecodeOptions.Hash
-// computes.
+// shorter) and of all of b, in one pass over b: what a Hasher computes.
 func Hashes(b []byte) (prefix, whole [sha256.Size]byte) {
 	h := sha256.New()
 	cut := max(0, len(b)-trailerLen)
@@ -80,74 +118,231 @@ func Hashes(b []byte) (prefix, whole [sha256.Size]byte) {
 	return prefix, whole
 }
 
-// hashes returns whether b's trailer is the SHA-256 of the bytes before it,
-// and b's hex SHA-256.
-func hashes(b []byte, hash func([]byte) (prefix, whole [sha256.Size]byte)) (trailerOK bool, version string) {
-	if hash == nil {
-		hash = Hashes
-	}
-	prefix, whole := hash(b)
-	trailerOK = len(b) >= trailerLen && bytes.Equal(prefix[:], b[len(b)-trailerLen:])
-	return trailerOK, hex.EncodeToString(whole[:])
-}
-
-// decode is DecodeWith.
-func decode(b []byte, opt DecodeOptions) (*Snapshot, error) {
+// DecodeReader is DecodeWith for the n bytes r yields, decoded while they
+// arrive, so that a fetched snapshot is never held whole: the bytes are
+// hashed as they are read, the header is checked as soon as it is in, and
+// the body is inflated and parsed as it streams. It returns a snapshot only
+// once all n bytes have been read and the version and trailer checks have
+// passed, and reports errors in the order DecodeWith does (a version
+// mismatch, then the header, the checksum, the body): on an error it still
+// reads the rest of the n bytes to tell which. If r fails or ends before n
+// bytes, the error is r's, wrapped as ErrMismatch when opt.Version is set
+// (the bytes asked for did not arrive) and as ErrCorrupt otherwise.
+func DecodeReader(r io.Reader, n int, opt DecodeOptions) (*Snapshot, error) {
 	lim, want := opt.Limits.normalized(), opt.Version
-	var trailerOK bool
-	var version string
-	if want != "" {
-		if trailerOK, version = hashes(b, opt.Hash); version != want {
-			return nil, &codecError{kind: ErrMismatch, msg: fmt.Sprintf("%d bytes hash to %.12s, not to the version %.12s asked for", len(b), version, want)}
+	if n < 0 {
+		return nil, &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("length %d", n)}
+	}
+	newHasher := opt.NewHasher
+	if newHasher == nil {
+		newHasher = NewHasher
+	}
+	in := &streamIn{r: r, n: n, h: newHasher(n), buf: make([]byte, min(n, readChunk))}
+	// finish reads what is left, checks the sums, and decides which error
+	// to report: a version mismatch first, then err from the header, the
+	// trailer, then err from the body.
+	finish := func(err error, header bool) (string, error) {
+		if in.err == nil && in.pos < in.n {
+			in.end = in.n - trailerLen
+			in.discard()
+		}
+		var trailer [trailerLen]byte
+		if in.err == nil && in.n >= trailerLen {
+			in.end = in.n
+			in.full(trailer[:])
+		}
+		if in.err != nil {
+			kind := ErrCorrupt
+			if want != "" {
+				kind = ErrMismatch
+			}
+			return "", &codecError{kind: kind, msg: fmt.Sprintf("read: after %d of %d bytes: %v", in.pos, in.n, in.err)}
+		}
+		prefix, whole, herr := in.h.Sums()
+		if herr != nil {
+			return "", &codecError{kind: ErrMismatch, msg: fmt.Sprintf("hash: %v", herr)}
+		}
+		version := hex.EncodeToString(whole[:])
+		if want != "" && version != want {
+			return "", &codecError{kind: ErrMismatch, msg: fmt.Sprintf("%d bytes hash to %.12s, not to the version %.12s asked for", n, version, want)}
+		}
+		if err != nil && header {
+			return "", err
+		}
+		if n < trailerLen || !bytes.Equal(prefix[:], trailer[:]) {
+			return "", &codecError{kind: ErrChecksum, msg: fmt.Sprintf("checksum: the SHA-256 of the first %d bytes does not match the trailer", n-trailerLen)}
+		}
+		return version, err
+	}
+
+	// The fixed prefix, then as much of the header as the limits let a
+	// valid one have.
+	head := make([]byte, 0, min(n, prefixLen))
+	in.end = min(n, prefixLen)
+	head = head[:in.end]
+	in.full(head)
+	if in.err == nil && len(head) == prefixLen && n >= prefixLen+trailerLen && n <= lim.MaxTotalBytes {
+		hlen := uint64(binary.LittleEndian.Uint32(head[len(Magic)+2:]))
+		if hlen <= uint64(n-prefixLen-trailerLen) {
+			k := min(int(hlen), maxHeaderLen(lim))
+			head = append(head, make([]byte, k)...)
+			in.end = prefixLen + k
+			in.full(head[prefixLen:])
 		}
 	}
-	h, err := readHeader(b, lim)
-	if err != nil {
+	if in.err != nil {
+		_, err := finish(nil, true)
 		return nil, err
 	}
-	if want == "" {
-		trailerOK, version = hashes(b, opt.Hash)
+	h, err := readHeaderPrefix(head, n, lim)
+	if err != nil {
+		if want == "" || n > lim.MaxTotalBytes {
+			return nil, err
+		}
+		_, err = finish(err, true)
+		return nil, err
 	}
-	if !trailerOK {
-		return nil, &codecError{kind: ErrChecksum, msg: fmt.Sprintf("checksum: the SHA-256 of the first %d bytes does not match the trailer", len(b)-trailerLen)}
-	}
+	in.end = n - trailerLen
 
 	// The body is parsed as it is inflated, so the inflated body is never
 	// held whole: only the decoded columns are allocated.
-	body := b[h.bodyStart : len(b)-trailerLen]
-	c := cursor{b: body, size: len(body)}
-	var src *bytes.Reader
+	c := cursor{size: h.bodyLen, r: in, buf: make([]byte, min(h.bodyLen, streamWindow))}
 	var fr io.ReadCloser
 	if h.deflate {
-		src = bytes.NewReader(body)
 		if opt.Inflate != nil {
-			fr = opt.Inflate(src)
+			fr = opt.Inflate(in)
 		} else {
-			fr = flate.NewReader(src)
+			fr = flate.NewReader(in)
 		}
 		defer fr.Close()
-		c = cursor{size: h.bodyLen, r: io.LimitReader(fr, int64(h.bodyLen)), buf: make([]byte, min(h.bodyLen, streamWindow))}
+		c.r = io.LimitReader(fr, int64(h.bodyLen))
 	}
 	s, err := decodeBody(&c, &h, lim, opt.CompactWeights)
+	if err == nil && h.deflate {
+		var one [1]byte
+		switch k, rerr := io.ReadFull(fr, one[:]); {
+		case k > 0:
+			err = &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: inflates to more than the %d bytes the header declares", h.bodyLen)}
+		case !errors.Is(rerr, io.EOF):
+			err = &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: deflate: %v", rerr)}
+		case in.in() > 0:
+			err = &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: %d bytes after the deflate stream", in.in())}
+		}
+	}
+	if in.err != nil && err == nil {
+		err = in.err // cannot happen: the body was read whole
+	}
+	in.err = nil
+	if err != nil && in.readErr != nil {
+		in.err = in.readErr // r failed: report that, not what it did to the body
+	}
+	version, err := finish(err, false)
 	if err != nil {
 		return nil, err
-	}
-	if h.deflate {
-		var one [1]byte
-		switch k, err := io.ReadFull(fr, one[:]); {
-		case k > 0:
-			return nil, &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: inflates to more than the %d bytes the header declares", h.bodyLen)}
-		case !errors.Is(err, io.EOF):
-			return nil, &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: deflate: %v", err)}
-		case src.Len() > 0:
-			return nil, &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: %d bytes after the deflate stream", src.Len())}
-		}
 	}
 	if err := validate(s, lim, ErrCorrupt); err != nil {
 		return nil, err
 	}
 	s.Version = version
 	return s, nil
+}
+
+// readChunk is how many of the input's bytes the decoder reads and hashes
+// at a time.
+const readChunk = 256 << 10
+
+// maxHeaderLen is the longest header lim lets through: two strings, the
+// built time, the counts, two short names and the body length.
+func maxHeaderLen(lim Limits) int {
+	return 2*(binary.MaxVarintLen64+lim.MaxStringBytes) + 8 + 7*4 + 2*(binary.MaxVarintLen64+64) + 8
+}
+
+// streamIn reads the input in chunks of readChunk bytes, hashing each
+// chunk as it arrives, and hands its bytes on up to end: the header, the
+// body (to the inflater, as an io.ByteReader so that it reads no further
+// than its stream) and the trailer in turn.
+type streamIn struct {
+	r       io.Reader
+	n       int // input length
+	h       Hasher
+	buf     []byte
+	b       []byte // read and hashed, not yet handed on
+	pos     int    // bytes handed on
+	end     int    // bytes that may be handed on now
+	err     error  // why reading stopped early
+	readErr error  // r's own failure, if that is why
+}
+
+// in returns the bytes left before end.
+func (s *streamIn) in() int { return s.end - s.pos }
+
+func (s *streamIn) fill() bool {
+	if len(s.b) > 0 {
+		return true
+	}
+	if s.err != nil {
+		return false
+	}
+	read := s.pos // every byte read has been handed on
+	want := min(len(s.buf), s.n-read)
+	if want == 0 {
+		s.err = io.EOF
+		return false
+	}
+	k, err := io.ReadFull(s.r, s.buf[:want])
+	s.h.Write(s.buf[:k])
+	s.b = s.buf[:k]
+	if err != nil {
+		s.err, s.readErr = err, err
+		if errors.Is(err, io.EOF) {
+			s.err = io.ErrUnexpectedEOF
+			s.readErr = s.err
+		}
+		return k > 0
+	}
+	return true
+}
+
+func (s *streamIn) Read(p []byte) (int, error) {
+	if s.pos >= s.end {
+		return 0, io.EOF
+	}
+	if !s.fill() {
+		return 0, s.err
+	}
+	k := copy(p[:min(len(p), s.end-s.pos)], s.b)
+	s.b = s.b[k:]
+	s.pos += k
+	return k, nil
+}
+
+func (s *streamIn) ReadByte() (byte, error) {
+	if s.pos >= s.end {
+		return 0, io.EOF
+	}
+	if !s.fill() {
+		return 0, s.err
+	}
+	c := s.b[0]
+	s.b = s.b[1:]
+	s.pos++
+	return c, nil
+}
+
+// full fills p, or sets err.
+func (s *streamIn) full(p []byte) {
+	if _, err := io.ReadFull(s, p); err != nil && s.err == nil {
+		s.err = err
+	}
+}
+
+// discard skips to end.
+func (s *streamIn) discard() {
+	for s.pos < s.end && s.fill() {
+		k := min(len(s.b), s.end-s.pos)
+		s.b = s.b[k:]
+		s.pos += k
+	}
 }
 
 // streamWindow is how much of an inflating body the decoder buffers.
@@ -170,6 +365,14 @@ type header struct {
 // readHeader checks the magic, version and header of b and the counts the
 // header declares; it allocates nothing.
 func readHeader(b []byte, lim Limits) (header, error) {
+	return readHeaderPrefix(b, len(b), lim)
+}
+
+// readHeaderPrefix is readHeader for an input of total bytes of which b
+// holds the start: at least the fixed prefix and the header, or as much of
+// the header as maxHeaderLen allows (or all of the input when it is
+// shorter than that).
+func readHeaderPrefix(b []byte, total int, lim Limits) (header, error) {
 	var h header
 	corrupt := func(format string, a ...any) (header, error) {
 		return h, &codecError{kind: ErrCorrupt, msg: fmt.Sprintf(format, a...)}
@@ -183,27 +386,27 @@ func readHeader(b []byte, lim Limits) (header, error) {
 
 	if len(b) < len(Magic) || string(b[:len(Magic)]) != Magic {
 		if len(b) < len(Magic) && string(b) == Magic[:len(b)] {
-			return corrupt("truncated: %d bytes, want at least %d", len(b), prefixLen+trailerLen)
+			return corrupt("truncated: %d bytes, want at least %d", total, prefixLen+trailerLen)
 		}
 		return corrupt("magic: not an Aisle snapshot (want %q at byte 0)", Magic)
 	}
-	if len(b) < len(Magic)+2 {
-		return corrupt("truncated: %d bytes, want at least %d", len(b), prefixLen+trailerLen)
+	if total < len(Magic)+2 {
+		return corrupt("truncated: %d bytes, want at least %d", total, prefixLen+trailerLen)
 	}
 	if v := binary.LittleEndian.Uint16(b[len(Magic):]); v != FormatVersion {
 		return unsupported("format version %d at byte %d; this decoder reads version %d", v, len(Magic), FormatVersion)
 	}
-	if len(b) > lim.MaxTotalBytes {
-		return tooLarge("%d bytes exceed limit %d", len(b), lim.MaxTotalBytes)
+	if total > lim.MaxTotalBytes {
+		return tooLarge("%d bytes exceed limit %d", total, lim.MaxTotalBytes)
 	}
-	if len(b) < prefixLen+trailerLen {
-		return corrupt("truncated: %d bytes, want at least %d", len(b), prefixLen+trailerLen)
+	if total < prefixLen+trailerLen {
+		return corrupt("truncated: %d bytes, want at least %d", total, prefixLen+trailerLen)
 	}
 	hlen := uint64(binary.LittleEndian.Uint32(b[len(Magic)+2:]))
-	if room := uint64(len(b) - prefixLen - trailerLen); hlen > room {
+	if room := uint64(total - prefixLen - trailerLen); hlen > room {
 		return corrupt("header: length %d at byte %d exceeds the %d bytes before the checksum", hlen, len(Magic)+2, room)
 	}
-	c := cursor{b: b[:prefixLen+int(hlen)], off: prefixLen, size: prefixLen + int(hlen)}
+	c := cursor{b: b[:min(len(b), prefixLen+int(hlen))], off: prefixLen, size: prefixLen + int(hlen)}
 	str := func(name string, max int) ([]byte, error) {
 		at := c.off
 		l, ok := c.uvarint()
@@ -253,8 +456,8 @@ func readHeader(b []byte, lim Limits) (header, error) {
 		return corrupt("header: truncated at byte %d (body length)", c.off)
 	}
 	bodyLen := binary.LittleEndian.Uint64(bl)
-	if c.off != len(c.b) {
-		return corrupt("header: %d unused bytes at byte %d", len(c.b)-c.off, c.off)
+	if c.off != c.size {
+		return corrupt("header: %d unused bytes at byte %d", c.size-c.off, c.off)
 	}
 	if string(quant) != Quantisation {
 		return unsupported("header: quantisation %q; this decoder reads %q", quant, Quantisation)
@@ -299,7 +502,7 @@ func readHeader(b []byte, lim Limits) (header, error) {
 			items, dims, clusters, e1, e2, trending, sections, need, bodyLen)
 	}
 	h.bodyStart = prefixLen + int(hlen)
-	stored := uint64(len(b) - trailerLen - h.bodyStart)
+	stored := uint64(total - trailerLen - h.bodyStart)
 	if !h.deflate && stored != bodyLen {
 		return corrupt("body: %d bytes stored, the header declares %d", stored, bodyLen)
 	}
