@@ -116,11 +116,10 @@ func (d *FetchDoer) Do(req *http.Request) (*http.Response, error) {
 		return nil, fmt.Errorf("fetch: %w: %d bytes, limit %d", ErrBodyTooLarge, resp.ContentLength, max)
 	}
 	if d.Stream && resp.ContentLength > 0 {
-		reader, err := call(stream, "getReader")
+		resp.Body, err = newStreamReader(ctx, stream, resp.ContentLength)
 		if err != nil {
 			return nil, fmt.Errorf("fetch: read body: %w", err)
 		}
-		resp.Body = &streamReader{ctx: ctx, reader: reader, left: resp.ContentLength}
 		return resp, nil
 	}
 	p, err = call(res, "arrayBuffer")
@@ -141,17 +140,40 @@ func (d *FetchDoer) Do(req *http.Request) (*http.Response, error) {
 }
 
 // streamReader reads a fetch response's body through its ReadableStream
-// reader: each chunk (a Uint8Array) is copied into the caller's buffer with
-// js.CopyBytesToGo, as much at a time as the buffer takes. A body that
-// goes on past its Content-Length is an error; one that stops short ends
-// with io.ErrUnexpectedEOF.
+// reader, one chunk (a Uint8Array) per promise, copying each into the
+// caller's buffer with js.CopyBytesToGo, as much at a time as the buffer
+// takes. Each chunk costs a round trip through the event loop, and a
+// default reader's chunks are small, so where the runtime offers it (workerd
+// does) a BYOB reader's readAtLeast fills one reused buffer of
+// streamChunk bytes per round trip instead. A body that goes on past its
+// Content-Length is an error; one that stops short ends with
+// io.ErrUnexpectedEOF.
 type streamReader struct {
 	ctx    context.Context
 	reader js.Value
+	byob   bool     // reader is a ReadableStreamBYOBReader with readAtLeast
+	buf    js.Value // the BYOB reader's ArrayBuffer, handed back by each read
 	chunk  js.Value // the part of the last chunk not yet copied
 	have   int      // its length
 	left   int64    // bytes the Content-Length still promises
 	err    error
+}
+
+// streamChunk is how much a BYOB read waits for.
+const streamChunk = 256 << 10
+
+func newStreamReader(ctx context.Context, stream js.Value, n int64) (*streamReader, error) {
+	s := &streamReader{ctx: ctx, left: n}
+	opts := js.Global().Get("Object").New()
+	opts.Set("mode", "byob")
+	if r, err := call(stream, "getReader", opts); err == nil && r.Get("readAtLeast").Type() == js.TypeFunction {
+		s.reader, s.byob = r, true
+		s.buf = js.Global().Get("ArrayBuffer").New(min(n, streamChunk))
+		return s, nil
+	}
+	r, err := call(stream, "getReader")
+	s.reader = r
+	return s, err
 }
 
 func (s *streamReader) Read(p []byte) (int, error) {
@@ -162,10 +184,21 @@ func (s *streamReader) Read(p []byte) (int, error) {
 		return 0, nil
 	}
 	for s.have == 0 {
-		p, err := call(s.reader, "read")
+		var prom js.Value
+		var err error
+		if s.byob {
+			size := max(1, min(s.left, streamChunk))
+			prom, err = call(s.reader, "readAtLeast", size, js.Global().Get("Uint8Array").New(s.buf, 0, size))
+		} else {
+			prom, err = call(s.reader, "read")
+		}
 		if err == nil {
 			var v js.Value
-			if v, err = await(s.ctx, p); err == nil {
+			if v, err = await(s.ctx, prom); err == nil {
+				value := v.Get("value")
+				if s.byob && !value.IsUndefined() {
+					s.buf = value.Get("buffer") // the view's buffer was transferred
+				}
 				if v.Get("done").Bool() {
 					s.err = io.EOF
 					if s.left > 0 {
@@ -173,8 +206,8 @@ func (s *streamReader) Read(p []byte) (int, error) {
 					}
 					return 0, s.err
 				}
-				s.chunk = v.Get("value")
-				s.have = s.chunk.Get("byteLength").Int()
+				s.chunk = value
+				s.have = value.Get("byteLength").Int()
 				if int64(s.have) > s.left {
 					err = fmt.Errorf("%w: more bytes than the Content-Length", ErrBodyTooLarge)
 				}

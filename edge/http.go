@@ -134,7 +134,7 @@ func (s *HTTPSource) FetchStream(ctx context.Context, version string) (io.ReadCl
 		if err != nil {
 			return nil, 0, err
 		}
-		return io.NopCloser(bytes.NewReader(b)), len(b), nil
+		return HeldBody(b), len(b), nil
 	}
 	return streamBody{resp.Body, http.MethodGet + " " + u.Path}, int(resp.ContentLength), nil
 }
@@ -295,6 +295,11 @@ type heldBody struct {
 }
 
 func (heldBody) Close() error { return nil }
+
+// HeldBody returns a reader of b, already in memory, for
+// StreamSource.FetchStream: NativeLoader.LoadStream recognises it and
+// decodes b in place.
+func HeldBody(b []byte) io.ReadCloser { return heldBody{bytes.NewReader(b), b} }
 
 // stripURL drops the *url.Error wrapper (which repeats the full URL) and
 // keeps its cause.

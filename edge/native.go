@@ -96,6 +96,9 @@ func (l NativeLoader) LoadStream(ctx context.Context, r io.Reader, n int, versio
 	if version == "" {
 		return nil, fmt.Errorf("%w: no version given", ErrMismatch)
 	}
+	if hb, ok := r.(heldBody); ok && hb.Len() == len(hb.b) && n == len(hb.b) {
+		return l.load(ctx, hb.b, version) // in memory already: decode in place
+	}
 	return l.decode(ctx, version, func(opt snapshot.DecodeOptions) (*snapshot.Snapshot, error) {
 		return snapshot.DecodeReader(r, n, opt)
 	})

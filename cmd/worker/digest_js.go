@@ -32,6 +32,8 @@ type jsDigest struct {
 	pre, all js.Value // the DigestStreams
 	pw, aw   js.Value // their writers
 	cut, off int
+	pending  js.Value // the writes' promises not yet awaited
+	queued   int      // the bytes they write
 	err      error
 }
 
@@ -45,7 +47,7 @@ func newJSDigest(n int) (d *jsDigest, err error) {
 	if ds.Type() != js.TypeFunction {
 		return nil, errors.New("digest: no crypto.DigestStream")
 	}
-	d = &jsDigest{pre: ds.New("SHA-256"), all: ds.New("SHA-256"), cut: max(0, n-sha256.Size)}
+	d = &jsDigest{pre: ds.New("SHA-256"), all: ds.New("SHA-256"), cut: max(0, n-sha256.Size), pending: js.Global().Get("Array").New()}
 	d.pw, d.aw = d.pre.Call("getWriter"), d.all.Call("getWriter")
 	return d, nil
 }
@@ -66,20 +68,41 @@ func (d *jsDigest) Write(b []byte) {
 		writes = append(writes, d.pw.Call("write", chunk.Call("subarray", 0, min(len(b), d.cut-d.off))))
 	}
 	d.off += len(b)
-	if _, err := awaitJS(js.Global().Get("Promise").Call("all", writes)); err != nil {
+	// The writes are not awaited one by one: each wait is a round trip
+	// through the event loop, and the digests run meanwhile anyway (a
+	// streamed snapshot waits for its next bytes between writes). They
+	// are awaited every digestAhead bytes, so JavaScript holds at most
+	// that much not yet hashed, and at the end.
+	for _, w := range writes {
+		d.pending.Call("push", w)
+	}
+	if d.queued += len(b); d.queued >= digestAhead {
+		d.wait()
+	}
+}
+
+// digestAhead is how many bytes may be written to the digests before
+// their writes are awaited.
+const digestAhead = 4 << 20
+
+// wait awaits the writes not yet awaited.
+func (d *jsDigest) wait() {
+	p := js.Global().Get("Promise").Call("all", d.pending)
+	d.pending, d.queued = js.Global().Get("Array").New(), 0
+	if _, err := awaitJS(p); err != nil && d.err == nil {
 		d.err = err
 	}
 }
 
 func (d *jsDigest) Sums() (prefix, whole [32]byte, err error) {
-	if d.err != nil {
-		return prefix, whole, d.err
-	}
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("digest: %v", r)
 		}
 	}()
+	if d.wait(); d.err != nil {
+		return prefix, whole, d.err
+	}
 	if _, err := awaitJS(js.Global().Get("Promise").Call("all", []any{d.pw.Call("close"), d.aw.Call("close")})); err != nil {
 		return prefix, whole, err
 	}

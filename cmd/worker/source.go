@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -80,7 +79,7 @@ func fetchStream(ctx context.Context, s edge.Source, version string) (io.ReadClo
 	if err != nil {
 		return nil, 0, err
 	}
-	return io.NopCloser(bytes.NewReader(b)), len(b), nil
+	return edge.HeldBody(b), len(b), nil
 }
 
 func (f fallback) fail(errs []error) error {

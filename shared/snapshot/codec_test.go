@@ -671,3 +671,17 @@ func (w wrongPrefix) Sums() (p, whole [sha256.Size]byte, err error) {
 	p[0]++
 	return p, whole, err
 }
+
+// Short and cut inputs named by their own hash fail as what they are, not
+// as a mismatch, however little of them the decoder needs to read.
+func TestDecodeVersionShort(t *testing.T) {
+	b := mustEncode(t, Synthetic(20, 8, 2, 2, 1), EncodeOptions{Compress: true})
+	for _, n := range []int{0, 1, 8, 13, 14, 31, 32, 33, 45, 46, 47, 60, len(b) / 2, len(b) - 1} {
+		c := b[:n]
+		sum := sha256.Sum256(c)
+		_, err := DecodeVersion(c, Limits{}, hex.EncodeToString(sum[:]))
+		if err == nil || errors.Is(err, ErrMismatch) || !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrChecksum) {
+			t.Errorf("%d of %d bytes: %v, want ErrCorrupt or ErrChecksum", n, len(b), err)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
@@ -103,7 +104,7 @@ func (g *goHasher) Sums() (prefix, whole [sha256.Size]byte, err error) {
 
 // DecodeWith is Decode with options.
 func DecodeWith(b []byte, opt DecodeOptions) (*Snapshot, error) {
-	return DecodeReader(bytes.NewReader(b), len(b), opt)
+	return decode(bytes.NewReader(b), len(b), b, opt)
 }
 
 // Hashes returns the SHA-256 of b[:len(b)-32] (of nothing when b is
@@ -129,6 +130,13 @@ func Hashes(b []byte) (prefix, whole [sha256.Size]byte) {
 // bytes, the error is r's, wrapped as ErrMismatch when opt.Version is set
 // (the bytes asked for did not arrive) and as ErrCorrupt otherwise.
 func DecodeReader(r io.Reader, n int, opt DecodeOptions) (*Snapshot, error) {
+	return decode(r, n, nil, opt)
+}
+
+// decode is DecodeReader. When the input is held whole (whole, the n bytes
+// r reads), the body is parsed in place and the inflater reads it as a
+// *bytes.Reader, the type it reads fastest.
+func decode(r io.Reader, n int, whole []byte, opt DecodeOptions) (*Snapshot, error) {
 	lim, want := opt.Limits.normalized(), opt.Version
 	if n < 0 {
 		return nil, &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("length %d", n)}
@@ -137,18 +145,22 @@ func DecodeReader(r io.Reader, n int, opt DecodeOptions) (*Snapshot, error) {
 	if newHasher == nil {
 		newHasher = NewHasher
 	}
-	in := &streamIn{r: r, n: n, h: newHasher(n), buf: make([]byte, min(n, readChunk))}
+	in := &streamIn{r: r, n: n, h: newHasher(n)}
+	var head []byte // the prefix and header
 	// finish reads what is left, checks the sums, and decides which error
 	// to report: a version mismatch first, then err from the header, the
 	// trailer, then err from the body.
 	finish := func(err error, header bool) (string, error) {
-		if in.err == nil && in.pos < in.n {
-			in.end = in.n - trailerLen
-			in.discard()
-		}
 		var trailer [trailerLen]byte
-		if in.err == nil && in.n >= trailerLen {
-			in.end = in.n
+		in.end = max(in.pos, in.n-trailerLen)
+		in.discard()
+		in.end = in.n
+		switch {
+		case in.n < trailerLen:
+			in.discard() // all of a short input is hashed
+		case in.pos == in.n: // a short input, read whole as the head
+			copy(trailer[:], head[len(head)-trailerLen:])
+		case in.err == nil:
 			in.full(trailer[:])
 		}
 		if in.err != nil {
@@ -177,9 +189,11 @@ func DecodeReader(r io.Reader, n int, opt DecodeOptions) (*Snapshot, error) {
 
 	// The fixed prefix, then as much of the header as the limits let a
 	// valid one have.
-	head := make([]byte, 0, min(n, prefixLen))
-	in.end = min(n, prefixLen)
-	head = head[:in.end]
+	head = make([]byte, min(n, prefixLen))
+	if n < prefixLen+trailerLen {
+		head = make([]byte, n) // too short to be a snapshot: read it whole
+	}
+	in.end = len(head)
 	in.full(head)
 	if in.err == nil && len(head) == prefixLen && n >= prefixLen+trailerLen && n <= lim.MaxTotalBytes {
 		hlen := uint64(binary.LittleEndian.Uint32(head[len(Magic)+2:]))
@@ -206,16 +220,44 @@ func DecodeReader(r io.Reader, n int, opt DecodeOptions) (*Snapshot, error) {
 
 	// The body is parsed as it is inflated, so the inflated body is never
 	// held whole: only the decoded columns are allocated.
-	c := cursor{size: h.bodyLen, r: in, buf: make([]byte, min(h.bodyLen, streamWindow))}
+	c := cursor{size: h.bodyLen, r: in}
+	var src io.Reader = in
+	held := func() int { return in.in() } // stored body bytes not yet read
+	if whole != nil {
+		// Hash the body now, and read it in place.
+		body := whole[in.pos:in.end]
+		for off := 0; off < len(body); off += hashChunk {
+			in.h.Write(body[off:min(off+hashChunk, len(body))])
+		}
+		in.pos = in.end
+		if _, err := r.(*bytes.Reader).Seek(int64(in.end), io.SeekStart); err != nil {
+			return nil, err // cannot happen
+		}
+		c = cursor{b: body, size: len(body)}
+		br := bytes.NewReader(body)
+		src, held = br, br.Len
+	} else {
+		if h.deflate {
+			// Inflaters take a *bufio.Reader as their input as it is
+			// (klauspost/compress has a loop specialised for it). It
+			// reads ahead only as far as the body's end, so what it
+			// holds is still stored body.
+			br := bufio.NewReaderSize(in, min(h.bodyLen, streamWindow))
+			src, held = br, func() int { return in.in() + br.Buffered() }
+		}
+	}
 	var fr io.ReadCloser
 	if h.deflate {
 		if opt.Inflate != nil {
-			fr = opt.Inflate(in)
+			fr = opt.Inflate(src)
 		} else {
-			fr = flate.NewReader(in)
+			fr = flate.NewReader(src)
 		}
 		defer fr.Close()
-		c.r = io.LimitReader(fr, int64(h.bodyLen))
+		c = cursor{size: h.bodyLen, r: io.LimitReader(fr, int64(h.bodyLen))}
+	}
+	if c.r != nil {
+		c.buf = make([]byte, min(h.bodyLen, streamWindow))
 	}
 	s, err := decodeBody(&c, &h, lim, opt.CompactWeights)
 	if err == nil && h.deflate {
@@ -225,16 +267,9 @@ func DecodeReader(r io.Reader, n int, opt DecodeOptions) (*Snapshot, error) {
 			err = &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: inflates to more than the %d bytes the header declares", h.bodyLen)}
 		case !errors.Is(rerr, io.EOF):
 			err = &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: deflate: %v", rerr)}
-		case in.in() > 0:
-			err = &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: %d bytes after the deflate stream", in.in())}
+		case held() > 0:
+			err = &codecError{kind: ErrCorrupt, msg: fmt.Sprintf("body: %d bytes after the deflate stream", held())}
 		}
-	}
-	if in.err != nil && err == nil {
-		err = in.err // cannot happen: the body was read whole
-	}
-	in.err = nil
-	if err != nil && in.readErr != nil {
-		in.err = in.readErr // r failed: report that, not what it did to the body
 	}
 	version, err := finish(err, false)
 	if err != nil {
@@ -247,9 +282,8 @@ func DecodeReader(r io.Reader, n int, opt DecodeOptions) (*Snapshot, error) {
 	return s, nil
 }
 
-// readChunk is how many of the input's bytes the decoder reads and hashes
-// at a time.
-const readChunk = 256 << 10
+// hashChunk is how much of a body held whole goes to the Hasher at a time.
+const hashChunk = 1 << 20
 
 // maxHeaderLen is the longest header lim lets through: two strings, the
 // built time, the counts, two short names and the body length.
@@ -257,76 +291,45 @@ func maxHeaderLen(lim Limits) int {
 	return 2*(binary.MaxVarintLen64+lim.MaxStringBytes) + 8 + 7*4 + 2*(binary.MaxVarintLen64+64) + 8
 }
 
-// streamIn reads the input in chunks of readChunk bytes, hashing each
-// chunk as it arrives, and hands its bytes on up to end: the header, the
-// body (to the inflater, as an io.ByteReader so that it reads no further
-// than its stream) and the trailer in turn.
+// streamIn reads the input's n bytes from r, hashing them as they go by,
+// and hands them on up to end: the header, the body (to the cursor, or to
+// the inflater through a bufio.Reader) and the trailer in turn. It holds
+// no buffer of its own, so each byte is copied once on its way in.
 type streamIn struct {
-	r       io.Reader
-	n       int // input length
-	h       Hasher
-	buf     []byte
-	b       []byte // read and hashed, not yet handed on
-	pos     int    // bytes handed on
-	end     int    // bytes that may be handed on now
-	err     error  // why reading stopped early
-	readErr error  // r's own failure, if that is why
+	r   io.Reader
+	n   int // input length
+	h   Hasher
+	pos int   // bytes read and hashed
+	end int   // bytes that may be read now
+	err error // r's failure, or io.ErrUnexpectedEOF if r ended early
 }
 
 // in returns the bytes left before end.
 func (s *streamIn) in() int { return s.end - s.pos }
 
-func (s *streamIn) fill() bool {
-	if len(s.b) > 0 {
-		return true
-	}
-	if s.err != nil {
-		return false
-	}
-	read := s.pos // every byte read has been handed on
-	want := min(len(s.buf), s.n-read)
-	if want == 0 {
-		s.err = io.EOF
-		return false
-	}
-	k, err := io.ReadFull(s.r, s.buf[:want])
-	s.h.Write(s.buf[:k])
-	s.b = s.buf[:k]
-	if err != nil {
-		s.err, s.readErr = err, err
-		if errors.Is(err, io.EOF) {
-			s.err = io.ErrUnexpectedEOF
-			s.readErr = s.err
-		}
-		return k > 0
-	}
-	return true
-}
-
 func (s *streamIn) Read(p []byte) (int, error) {
 	if s.pos >= s.end {
 		return 0, io.EOF
 	}
-	if !s.fill() {
+	if s.err != nil {
 		return 0, s.err
 	}
-	k := copy(p[:min(len(p), s.end-s.pos)], s.b)
-	s.b = s.b[k:]
-	s.pos += k
+	k, err := s.r.Read(p[:min(len(p), s.end-s.pos)])
+	k = max(0, min(k, s.end-s.pos)) // however r behaves
+	if k > 0 {
+		s.h.Write(p[:k])
+		s.pos += k
+	}
+	if err != nil && s.pos < s.n {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		s.err = err
+		if k == 0 {
+			return 0, err
+		}
+	}
 	return k, nil
-}
-
-func (s *streamIn) ReadByte() (byte, error) {
-	if s.pos >= s.end {
-		return 0, io.EOF
-	}
-	if !s.fill() {
-		return 0, s.err
-	}
-	c := s.b[0]
-	s.b = s.b[1:]
-	s.pos++
-	return c, nil
 }
 
 // full fills p, or sets err.
@@ -338,10 +341,12 @@ func (s *streamIn) full(p []byte) {
 
 // discard skips to end.
 func (s *streamIn) discard() {
-	for s.pos < s.end && s.fill() {
-		k := min(len(s.b), s.end-s.pos)
-		s.b = s.b[k:]
-		s.pos += k
+	if s.in() <= 0 {
+		return
+	}
+	buf := make([]byte, min(s.in(), streamWindow))
+	for s.in() > 0 && s.err == nil {
+		s.full(buf[:min(len(buf), s.in())])
 	}
 }
 
