@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aisle-rec/aisle/hub/catalog"
 	"github.com/aisle-rec/aisle/shared/wire"
@@ -106,4 +107,46 @@ func TestPlantedPIINeverStored(t *testing.T) {
 		t.Errorf("stored: %q", all)
 	}
 	t.Logf("planted PII found in the store: %d of %d", found, len(planted))
+}
+
+func TestDataVersion(t *testing.T) {
+	ctx := context.Background()
+	st, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, s := range []string{"a", "b"} {
+		if err := st.CreateShop(ctx, s, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v0, err := st.DataVersion(ctx, "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := func(what string, f func()) {
+		t.Helper()
+		before, _ := st.DataVersion(ctx, "a")
+		f()
+		after, _ := st.DataVersion(ctx, "a")
+		if after == before {
+			t.Errorf("%s: version unchanged (%s)", what, after)
+		}
+	}
+	changed("product added", func() { st.UpsertProducts(ctx, "a", []catalog.Product{{ID: "p", Title: "Kite"}}) })
+	time.Sleep(2 * time.Millisecond) // change times are in milliseconds
+	changed("product changed", func() { st.UpsertProducts(ctx, "a", []catalog.Product{{ID: "p", Title: "Red kite"}}) })
+	changed("review added", func() { st.UpsertReviews(ctx, "a", []catalog.Review{{ID: "r", Item: "p", Stars: 4}}) })
+	changed("qa added", func() { st.UpsertQA(ctx, "a", []catalog.QA{{ID: "q", Item: "p", Question: "?", Answer: "!"}}) })
+	changed("faq added", func() { st.UpsertFAQ(ctx, "a", []FAQ{{ID: "f", Title: "T", Body: "b"}}) })
+	same, _ := st.DataVersion(ctx, "a")
+	st.UpsertProducts(ctx, "a", []catalog.Product{{ID: "p", Title: "Red kite"}}) // no change
+	st.UpsertProducts(ctx, "b", []catalog.Product{{ID: "x", Title: "Other shop"}})
+	if again, _ := st.DataVersion(ctx, "a"); again != same || again == v0 {
+		t.Errorf("version moved without a change to shop a: %s → %s", same, again)
+	}
+	if _, err := st.DataVersion(ctx, "nope"); !errors.Is(err, ErrNoShop) {
+		t.Errorf("unknown shop: %v", err)
+	}
 }

@@ -53,6 +53,9 @@ type Store interface {
 	Reviews(ctx context.Context, shop, item string) ([]catalog.Review, error)
 	QA(ctx context.Context, shop, item string) ([]catalog.QA, error)
 	FAQ(ctx context.Context, shop string) ([]store.FAQ, error)
+	// DataVersion changes whenever any of the above changes (see
+	// store.Store.DataVersion): the assistant reloads only then.
+	DataVersion(ctx context.Context, shop string) (string, error)
 }
 
 // Snapshots gives the published snapshot of a region (hub/publish.Store).
@@ -168,6 +171,7 @@ type shopState struct {
 	titles        *titleIndex
 	model         *intent.Model
 	embVersion    string
+	dataVersion   string // the store's DataVersion when loaded
 }
 
 // New returns an assistant. It does no I/O; each shop's data is loaded and
@@ -223,6 +227,15 @@ func (a *Assistant) state(ctx context.Context, shop, region string) (*shopState,
 	if s := e.state; s != nil && now.Sub(s.checked) < a.cfg.Refresh {
 		return s, nil
 	}
+	ver, err := a.cfg.Store.DataVersion(ctx, shop)
+	if err != nil {
+		return nil, err
+	}
+	emb, embVersion := a.embedder(shop, region)
+	if s := e.state; s != nil && s.dataVersion == ver && s.embVersion == embVersion {
+		s.checked = now
+		return s, nil
+	}
 	ps, err := a.cfg.Store.Products(ctx, shop)
 	if err != nil {
 		return nil, err
@@ -239,13 +252,12 @@ func (a *Assistant) state(ctx context.Context, shop, region string) (*shopState,
 	if err != nil {
 		return nil, err
 	}
-	emb, embVersion := a.embedder(shop, region)
 	key, modelKey := fingerprints(ps, rs, qa, faq, embVersion)
 	if s := e.state; s != nil && s.key == key {
-		s.checked = now
+		s.checked, s.dataVersion = now, ver
 		return s, nil
 	}
-	s := &shopState{key: key, modelKey: modelKey, checked: now, embVersion: embVersion,
+	s := &shopState{key: key, modelKey: modelKey, checked: now, embVersion: embVersion, dataVersion: ver,
 		products: make(map[string]*catalog.Product, len(ps)), ratings: map[string][2]float64{}}
 	for i := range ps {
 		s.products[ps[i].ID] = &ps[i]
