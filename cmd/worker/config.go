@@ -10,7 +10,6 @@ import (
 
 	"github.com/aisle-rec/aisle/edge"
 	"github.com/aisle-rec/aisle/shared/snapshot"
-	"github.com/klauspost/compress/flate"
 )
 
 // Names of the Worker's bindings (wrangler.toml [vars], secrets and
@@ -150,16 +149,17 @@ func newEdge(s settings, p platform) (*edge.Edge, error) {
 	return edge.New(s.edge, edge.Deps{
 		Source: source,
 		// Inflating and hashing a large snapshot are most of a cold start
-		// under Wasm: klauspost/compress inflates about twice as fast as
-		// compress/flate, and the runtime's digest hashes several times
-		// faster than crypto/sha256 (digest_js.go). A source that can
-		// stream (the hub over fetch) is decoded while the bytes arrive,
-		// so the fetched copy is never held whole. The runtime's
-		// DecompressionStream would inflate faster still, but its output
-		// arrives in 4 KiB buffers that raised the isolate's peak memory
-		// by about 17 MiB for a 19 MB snapshot (measured), and memory is
-		// the tighter limit.
-		Loader: edge.NativeLoader{Limits: snapshot.Limits{MaxTotalBytes: maxSnapshotBytes}, Inflate: flate.NewReader, NewHasher: newDigest, Collect: true},
+		// under Wasm: the runtime's DecompressionStream inflates
+		// (inflate_js.go) and its digest hashes (digest_js.go) several
+		// times faster than Go (aisle bench edge, 100,000 items: first
+		// answer 814 → about 580 ms). A source that can stream (the hub
+		// over fetch) is decoded while the bytes arrive, so the fetched
+		// copy is never held whole. The inflated bytes come back into Go
+		// up to 256 KiB per read through reused buffers, so the isolate's
+		// peak at load stays where Go's inflater left it (+96 to +101 MiB
+		// measured); an earlier try that inflated a body held whole and
+		// read its output in 4 KiB chunks had added about 17 MiB.
+		Loader: edge.NativeLoader{Limits: snapshot.Limits{MaxTotalBytes: maxSnapshotBytes}, Inflate: newInflater, NewHasher: newDigest, Collect: true},
 		Hub:    hub,
 		Clock:  time.Now, // reading the clock is fine under Workers; only timers are not
 		Logger: p.log,

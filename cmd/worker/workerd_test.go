@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/aisle-rec/aisle/cmd/internal/workerd"
 	"github.com/aisle-rec/aisle/edge"
+	"github.com/aisle-rec/aisle/shared/snapshot"
 	"github.com/aisle-rec/aisle/shared/wire"
 )
 
@@ -277,18 +279,31 @@ func TestWorkerd(t *testing.T) {
 		}
 		t.Logf("last_error: %s", *h.LastError)
 
-		// The Worker's inflater rejects a deflate stream with a byte after
-		// its end, or cut short, in snapshots whose trailer and name both
-		// verify.
+		// The Worker's inflater (the runtime's DecompressionStream) rejects
+		// a deflate stream with a byte after its end, cut short, corrupt,
+		// or inflating to more or fewer bytes than the header declares, in
+		// snapshots whose trailer and name both verify.
 		end := len(next.bytes) - sha256.Size
-		for name, c := range map[string][]byte{
+		hlen := int(binary.LittleEndian.Uint32(next.bytes[len(snapshot.Magic)+2:]))
+		bodyAt := len(snapshot.Magic) + 2 + 4 + hlen
+		damaged := map[string][]byte{
 			"byte after the deflate stream": resign(append(append(bytes.Clone(next.bytes[:end]), 0), make([]byte, sha256.Size)...)),
 			"deflate stream cut short":      resign(append(bytes.Clone(next.bytes[:end-5]), make([]byte, sha256.Size)...)),
-		} {
+			"deflate stream cut in half":    resign(append(bytes.Clone(next.bytes[:(bodyAt+end)/2]), make([]byte, sha256.Size)...)),
+		}
+		corrupt := bytes.Clone(next.bytes)
+		corrupt[bodyAt] = 0x07 // a final block of the reserved type 3
+		damaged["corrupt deflate stream"] = resign(corrupt)
+		for _, d := range []int64{-1, 1} {
+			c := bytes.Clone(next.bytes)
+			binary.LittleEndian.PutUint64(c[bodyAt-8:], uint64(int64(binary.LittleEndian.Uint64(c[bodyAt-8:]))+d))
+			damaged[fmt.Sprintf("declared body length %+d", d)] = resign(c)
+		}
+		for name, c := range damaged {
 			v := sha(c)
 			hub.serveBad(v, c)
 			h = w.waitFor(t, cases[0].req, name+" refused", func(h edge.Health) bool {
-				return h.LastError != nil && strings.Contains(*h.LastError, v[:12]) && strings.Contains(*h.LastError, "snapshot: body:")
+				return h.LastError != nil && strings.Contains(*h.LastError, v[:12]) && strings.Contains(*h.LastError, "snapshot: ")
 			})
 			if h.Index != first {
 				t.Fatalf("after a snapshot with a %s: serving %q; want %s kept", name, h.Index, first[:12])
