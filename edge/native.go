@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 
 	"github.com/aisle-rec/aisle/shared/rank"
 	"github.com/aisle-rec/aisle/shared/snapshot"
@@ -120,6 +121,12 @@ func (l NativeLoader) decode(ctx context.Context, version string, decode func(sn
 	}
 	// The index only ranks with the graph weights: keep them as the
 	// format's one-byte codes, a quarter of the memory.
+	if l.Collect {
+		// What decoding allocates stays live (it is the index) until the
+		// collection below, so collections during it would find nothing
+		// to free: leave them to the memory limit alone.
+		defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	}
 	s, err := decode(snapshot.DecodeOptions{Limits: l.Limits, Version: version, Inflate: l.Inflate, NewHasher: l.NewHasher, CompactWeights: true})
 	if errors.Is(err, snapshot.ErrMismatch) {
 		return nil, fmt.Errorf("%w: asked for %s: %w", ErrMismatch, short(version), err)
