@@ -5,7 +5,7 @@
 // the latest reports of each region in memory, bounded, and sums them for
 // the dashboard.
 //
-// The report is the JSON of edge.Report; this package decodes it on its
+// The report is the JSON of wire.EdgeReport; this package decodes it on its
 // own, strictly (unknown fields, negative counts, a histogram of the wrong
 // length or over its count are refused), since it comes from the network.
 package fleet
@@ -23,20 +23,21 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/aisle-rec/aisle/shared/wire"
 )
 
 // LatencyBoundsMicros are the upper bounds of the latency buckets, as the
-// edge sends them (edge.LatencyBoundsMicros); a last bucket counts slower
-// answers.
-var LatencyBoundsMicros = [...]int64{50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000}
+// edge sends them; a last bucket counts slower answers.
+var LatencyBoundsMicros = wire.LatencyBoundsMicros
 
 // Buckets is the length of a timed report's latency histogram.
-const Buckets = len(LatencyBoundsMicros) + 1
+const Buckets = wire.LatencyBuckets
 
 // Limits of what the hub accepts and keeps.
 const (
 	// MaxReportBytes caps a report body.
-	MaxReportBytes = 4 << 10
+	MaxReportBytes = wire.MaxReportBytes
 	// MaxCount caps every count of one report.
 	MaxCount = 1 << 40
 	// MaxWindow is the longest window one report may cover.
@@ -48,21 +49,8 @@ const (
 	MaxRegions = 64
 )
 
-// Report is one edge report (see edge.Report).
-type Report struct {
-	Region     string  `json:"region"`
-	Instance   string  `json:"instance"`
-	Index      string  `json:"index"`
-	From       int64   `json:"from"`
-	To         int64   `json:"to"`
-	Requests   int64   `json:"requests"`
-	Recommends int64   `json:"recommends"`
-	Errors     int64   `json:"errors"`
-	Fallbacks  int64   `json:"fallbacks"`
-	Degraded   int64   `json:"degraded"`
-	Timed      bool    `json:"timed"`
-	Latency    []int64 `json:"latency,omitempty"`
-}
+// Report is one edge report.
+type Report = wire.EdgeReport
 
 // ErrInvalid wraps every reason a report is refused.
 var ErrInvalid = errors.New("fleet: invalid report")
@@ -85,11 +73,12 @@ func Decode(b []byte) (Report, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return Report{}, invalid("trailing data after the object")
 	}
-	return r, r.Validate()
+	return r, Validate(&r)
 }
 
-// Validate reports the first problem with r.
-func (r *Report) Validate() error {
+// Validate reports the first problem with r: the hub's checks of a report
+// that came from the network.
+func Validate(r *Report) error {
 	if err := name(r.Region, 64, false); err != nil {
 		return invalid("region: %v", err)
 	}
@@ -179,7 +168,7 @@ var ErrFull = errors.New("fleet: too many regions")
 
 // Add keeps r, which must be valid.
 func (g *Registry) Add(r Report) error {
-	if err := r.Validate(); err != nil {
+	if err := Validate(&r); err != nil {
 		return err
 	}
 	g.mu.Lock()
