@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,16 +13,7 @@ import (
 
 func TestQA(t *testing.T) {
 	ctx := context.Background()
-	st, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	for _, s := range []string{"a", "b"} {
-		if err := st.CreateShop(ctx, s, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st := twoShops(t)
 	qs := []catalog.QA{
 		{ID: "q1", Item: "kite", Question: "Does it fly in light wind?", Answer: "Yes, easily.", Date: "2024-03-01"},
 		{ID: "q2", Item: "kite", Question: "How long is the line?", Answer: "30 metres."},
@@ -62,14 +52,7 @@ func TestQA(t *testing.T) {
 
 func TestPlantedPIINeverStored(t *testing.T) {
 	ctx := context.Background()
-	st, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.CreateShop(ctx, "a", ""); err != nil {
-		t.Fatal(err)
-	}
+	st := twoShops(t)
 	planted := []string{"jane.doe@example.org", "+44 7700 900461", "4111 1111 1111 1111"}
 	events := []Event{
 		{Session: "jane.doe@example.org", Seq: 1, Type: wire.Search, Query: "kite for jane.doe@example.org"},
@@ -81,7 +64,7 @@ func TestPlantedPIINeverStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	var sessions, stored []string
-	err = st.Sessions(ctx, "a", func(s string, es []Event) error {
+	err := st.Sessions(ctx, "a", func(s string, es []Event) error {
 		sessions = append(sessions, s)
 		stored = append(stored, s)
 		for _, e := range es {
@@ -111,16 +94,7 @@ func TestPlantedPIINeverStored(t *testing.T) {
 
 func TestDataVersion(t *testing.T) {
 	ctx := context.Background()
-	st, err := Open(ctx, filepath.Join(t.TempDir(), "t.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	for _, s := range []string{"a", "b"} {
-		if err := st.CreateShop(ctx, s, ""); err != nil {
-			t.Fatal(err)
-		}
-	}
+	st := twoShops(t)
 	v0, err := st.DataVersion(ctx, "a")
 	if err != nil {
 		t.Fatal(err)
