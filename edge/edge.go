@@ -229,6 +229,9 @@ type Health struct {
 	// RefreshErrors counts failed refreshes; Swaps indexes loaded.
 	RefreshErrors int64 `json:"refresh_errors"`
 	Swaps         int64 `json:"swaps"`
+	// Memory is the Go runtime's memory (under Workers, the isolate's
+	// Wasm memory).
+	Memory Memory `json:"memory"`
 }
 
 // Health reports the edge's state and counters. It loads nothing.
@@ -244,6 +247,7 @@ func (e *Edge) Health() Health {
 		RankMillis:    float64(e.rankNanos.Load()) / 1e6,
 		RefreshErrors: e.refreshErrors.Load(),
 		Swaps:         e.swaps.Load(),
+		Memory:        readMemory(),
 	}
 	if cur := e.cur.Load(); cur != nil {
 		h.Loaded = true

@@ -10,6 +10,7 @@ package edge
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -224,12 +225,18 @@ func TestJSServeWorkers(t *testing.T) {
 		headers map[string][]string
 		body    []byte
 	}
+	bridge := js.Global().Get("aisleBridge")
 	call := func(method, url string, headers []any, body []byte) answer {
 		t.Helper()
 		ch := make(chan answer, 1)
-		resolve := js.FuncOf(func(_ js.Value, args []js.Value) any {
-			out := args[0]
-			a := answer{status: out.Get("status").Int(), headers: map[string][]string{}}
+		onAnswer := js.FuncOf(func(_ js.Value, args []js.Value) any {
+			if !args[0].IsNull() {
+				t.Errorf("bridge: %s", jsErrorString(args[0]))
+				ch <- answer{}
+				return nil
+			}
+			out := args[2]
+			a := answer{status: args[1].Int(), headers: map[string][]string{}}
 			hs := out.Get("headers")
 			for i := 0; i+1 < hs.Length(); i += 2 {
 				k := hs.Index(i).String()
@@ -240,15 +247,13 @@ func TestJSServeWorkers(t *testing.T) {
 			ch <- a
 			return nil
 		})
-		defer resolve.Release()
+		defer onAnswer.Release()
 		jsBody := js.Null()
 		if body != nil {
 			jsBody = jsUint8Array.New(len(body))
 			js.CopyBytesToJS(jsBody, body)
 		}
-		if usage := binding.Call("serve", method, url, js.ValueOf(headers), jsBody, resolve); !usage.IsNull() && !usage.IsUndefined() {
-			t.Fatalf("serve: %s", usage.String())
-		}
+		bridge.Call("request", binding, method, url, js.ValueOf(headers), jsBody, onAnswer)
 		return <-ch
 	}
 
@@ -276,5 +281,75 @@ func TestJSServeWorkers(t *testing.T) {
 	}
 	if usage := binding.Call("serve", "GET"); usage.Type() != js.TypeString {
 		t.Fatalf("serve with too few arguments returned %v; want a usage message", usage)
+	}
+	// A length past the buffer is refused, not read.
+	if usage := binding.Call("serve", 1, binding.Get("io").Length()+1); usage.Type() != js.TypeString {
+		t.Fatalf("serve with a length past binding.io returned %v; want a usage message", usage)
+	}
+
+	// A body larger than binding.io grows it, both ways, byte for byte.
+	big := bytes.Repeat([]byte("0123456789abcdef"), 20000) // 320,000 bytes
+	if a := call("PUT", "https://edge.example/v1/echo", []any{"x-h", "ünïcode ✓"}, big); a.status != 201 {
+		t.Fatalf("big body: %d", a.status)
+	} else {
+		var got map[string]any
+		if err := json.Unmarshal(a.body, &got); err != nil || got["body"] != string(big) || got["len"] != float64(len(big)) {
+			t.Fatalf("big body: echoed %d bytes (%v); want the %d sent", len(a.body), err, len(big))
+		}
+	}
+	if n := binding.Get("io").Length(); n < len(big) {
+		t.Fatalf("binding.io is %d bytes after a %d-byte request", n, len(big))
+	}
+}
+
+// TestJSBridgeRequest: requests that do not follow bridge.mjs's layout are
+// refused with an error, whatever their bytes.
+func TestJSBridgeRequest(t *testing.T) {
+	good := func(body []byte, hasBody bool) []byte {
+		var b []byte
+		for _, s := range []string{"POST", "https://edge.example/v1/recommend?x=1"} {
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+			b = append(b, s...)
+		}
+		b = binary.LittleEndian.AppendUint32(b, 1)
+		for _, s := range []string{"origin", "https://shop.example"} {
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
+			b = append(b, s...)
+		}
+		if !hasBody {
+			return binary.LittleEndian.AppendUint32(b, noBridgeBody)
+		}
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(body)))
+		return append(b, body...)
+	}
+	r, err := readBridgeRequest(good([]byte(`{"a":1}`), true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(r.Body)
+	if r.Method != "POST" || r.URL.Path != "/v1/recommend" || r.URL.RawQuery != "x=1" || r.Header.Get("Origin") != "https://shop.example" ||
+		string(body) != `{"a":1}` || r.ContentLength != 7 || r.Host != "edge.example" {
+		t.Fatalf("parsed %s %s %v %q %d", r.Method, r.URL, r.Header, body, r.ContentLength)
+	}
+	if r, err := readBridgeRequest(good(nil, false)); err != nil || r.Body != http.NoBody {
+		t.Fatalf("no body: %v, %v", r, err)
+	}
+	full := good([]byte(`{"a":1}`), true)
+	for n := range len(full) {
+		if _, err := readBridgeRequest(full[:n]); !errors.Is(err, errBridge) {
+			t.Fatalf("cut to %d of %d bytes: %v; want errBridge", n, len(full), err)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		b    []byte
+	}{
+		{"byte after a bodiless request", append(good(nil, false), 0)},
+		{"header count past the end", func() []byte { b := good(nil, false); binary.LittleEndian.PutUint32(b[4+4+4+37:], 1<<30); return b }()},
+		{"string length past the end", func() []byte { b := good(nil, false); binary.LittleEndian.PutUint32(b, 1<<31); return b }()},
+	} {
+		if _, err := readBridgeRequest(tc.b); !errors.Is(err, errBridge) {
+			t.Errorf("%s: %v; want errBridge", tc.name, err)
+		}
 	}
 }

@@ -2,8 +2,9 @@
 # Builds the Aisle Worker into a directory (default: build/ at the repository
 # root): app.wasm (the edge, GOOS=js GOARCH=wasm), wasm_exec.js (the Go
 # toolchain's own JavaScript runtime support, so it always matches the
-# compiler) and entry.mjs (the entry module that keeps one Go instance per
-# isolate). wrangler.toml's [build] command runs it; the workerd tests too.
+# compiler), entry.mjs (the entry module that keeps one Go instance per
+# isolate) and bridge.mjs (how requests and answers cross into Go).
+# wrangler.toml's [build] command runs it; the workerd tests too.
 set -eu
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-"$root/build"}
@@ -14,3 +15,4 @@ cd "$root"
 GOOS=js GOARCH=wasm go build -trimpath -ldflags='-s -w' -o "$out/app.wasm" ./cmd/worker
 cp "$(go env GOROOT)/lib/wasm/wasm_exec.js" "$out/wasm_exec.js"
 cp cmd/worker/entry.mjs "$out/entry.mjs"
+cp cmd/worker/bridge.mjs "$out/bridge.mjs"

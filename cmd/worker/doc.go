@@ -5,7 +5,7 @@
 //
 // Build it (wrangler.toml's [build] command does the same):
 //
-//	sh cmd/worker/build.sh            # build/app.wasm, build/wasm_exec.js, build/entry.mjs
+//	sh cmd/worker/build.sh            # build/app.wasm, build/wasm_exec.js, build/entry.mjs, build/bridge.mjs
 //	npx wrangler deploy --dry-run --outdir /tmp/aisle-worker
 //
 // Configuration comes from the Worker's bindings:

@@ -3,9 +3,11 @@
 package main
 
 import (
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -32,16 +34,20 @@ func TestEdgeJS(t *testing.T) {
 		t.Fatalf("go env GOROOT: %v", err)
 	}
 	dir := t.TempDir()
-	preload := filepath.Join(dir, "preload.cjs")
-	if err := os.WriteFile(preload, []byte(`// What entry.mjs gives the Go program in workerd.
-globalThis.context = { env: {}, ctx: {}, binding: {} };
+	// What entry.mjs gives the Go program in workerd: the same bridge
+	// module, also handed to the tests as globalThis.aisleBridge.
+	bridge := (&url.URL{Scheme: "file", Path: filepath.Join(root(t), "cmd", "worker", "bridge.mjs")}).String()
+	preload := filepath.Join(dir, "preload.mjs")
+	if err := os.WriteFile(preload, []byte(`import * as bridge from `+strconv.Quote(bridge)+`;
+globalThis.aisleBridge = bridge;
+globalThis.context = { env: {}, ctx: {}, binding: bridge.newBinding() };
 const instantiate = WebAssembly.instantiate;
 WebAssembly.instantiate = (source, imports) => instantiate(source, { workers: { ready() {} }, ...imports });
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	runner := filepath.Join(dir, "go_js_wasm_exec")
-	script := "#!/bin/sh\nexec " + shellQuote(node) + " --require " + shellQuote(preload) + " --stack-size=8192 " +
+	script := "#!/bin/sh\nexec " + shellQuote(node) + " --import " + shellQuote((&url.URL{Scheme: "file", Path: preload}).String()) + " --stack-size=8192 " +
 		shellQuote(filepath.Join(strings.TrimSpace(string(goroot)), "lib", "wasm", "wasm_exec_node.js")) + ` "$@"` + "\n"
 	if err := os.WriteFile(runner, []byte(script), 0o755); err != nil {
 		t.Fatal(err)

@@ -10,9 +10,11 @@
 //      imports plus "workers.ready", run the program, and wait until it has
 //      registered context.binding.serve and called workers.Ready(); the
 //      program then blocks forever in Go (select {}).
-//   2. fetch(): read the body with arrayBuffer() (bounded), call
-//      binding.serve(method, url, headers, body, resolve), and turn the
-//      {status, headers, body} it resolves with into a Response.
+//   2. fetch(): read the body with arrayBuffer() (bounded) and hand the
+//      request to Go through the byte bridge (bridge.mjs: one long-lived
+//      buffer, calls that carry numbers only, so no per-request JavaScript
+//      object stays reachable from Go), then turn the {status, headers,
+//      body} Go answers with into a Response.
 //   3. If the program exits (os.Exit, a fatal error, a runtime panic) or a
 //      call into it throws (a trap), the instance is dropped: requests in
 //      flight on it fail with 503 and the next request starts a fresh one.
@@ -23,6 +25,7 @@
 
 import "./wasm_exec.js";
 import wasmModule from "./app.wasm";
+import { forget, newBinding, request } from "./bridge.mjs";
 
 // MAX_BODY mirrors edge.WorkersMaxBodyBytes: a longer request body reaches
 // Go cut to MAX_BODY+1 bytes, and the edge answers 413.
@@ -51,7 +54,7 @@ let current = null; // the live instance, see start()
 // request that created it has finished, and warns about it.
 function start(env, ctx) {
   const go = new Go();
-  const binding = {};
+  const binding = newBinding();
   // syumai/workers' Go packages read env (bindings) and binding from here.
   globalThis.context = { env, ctx, binding };
   const inst = { binding, alive: true, waiters: new Set(), error: null };
@@ -118,9 +121,9 @@ async function instance(env, ctx) {
 // TimeoutError: the Go program is alive but did not answer in time.
 class TimeoutError extends Error {}
 
-// serve calls the Go handler and resolves with its {status, headers, body};
-// it rejects if the program dies (or is dead) before answering, and with a
-// TimeoutError after ANSWER_TIMEOUT_MS.
+// serve hands the request to the Go handler and resolves with its
+// {status, headers, body}; it rejects if the program dies (or is dead)
+// before answering, and with a TimeoutError after ANSWER_TIMEOUT_MS.
 function serve(inst, method, url, headers, body) {
   return new Promise((resolve, reject) => {
     if (!inst.alive) {
@@ -128,16 +131,28 @@ function serve(inst, method, url, headers, body) {
       return;
     }
     let timer;
-    const settle = (fn) => (v) => {
+    let id = 0;
+    const fail = (err) => {
       clearTimeout(timer);
       inst.waiters.delete(fail);
-      fn(v);
+      forget(inst.binding, id);
+      reject(err);
     };
-    const fail = settle(reject);
     inst.waiters.add(fail);
     timer = setTimeout(() => fail(new TimeoutError(`no answer within ${ANSWER_TIMEOUT_MS} ms`)), ANSWER_TIMEOUT_MS);
-    const usage = inst.binding.serve(method, url, headers, body, settle(resolve));
-    if (usage) fail(new Error(String(usage)));
+    try {
+      id = request(inst.binding, method, url, headers, body, (err, status, out) => {
+        if (err) {
+          fail(err);
+          return;
+        }
+        clearTimeout(timer);
+        inst.waiters.delete(fail);
+        resolve({ status, headers: out.headers, body: out.body });
+      });
+    } catch (err) {
+      fail(err);
+    }
   });
 }
 

@@ -103,7 +103,7 @@ func crashWorker(t testing.TB) string {
 		if crashErr = os.MkdirAll(crashDir, 0o755); crashErr != nil {
 			return
 		}
-		for _, f := range []string{workerd.EntryModule, workerd.GoSupport} {
+		for _, f := range []string{workerd.EntryModule, workerd.GoSupport, workerd.Bridge} {
 			b, err := os.ReadFile(filepath.Join(w, f))
 			if err == nil {
 				err = os.WriteFile(filepath.Join(crashDir, f), b, 0o644)

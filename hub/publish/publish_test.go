@@ -2,6 +2,8 @@ package publish
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"net/http"
@@ -66,12 +68,82 @@ func TestPublishKeepsLastGood(t *testing.T) {
 	if _, err := st.Get("eu", v1); err != nil {
 		t.Fatal(err)
 	}
-	// A stored file that no longer matches its name is never served.
+	// A stored file that no longer matches its name is never served: the
+	// store serves the bytes it checked when they are still cached, and
+	// refuses the file when they are not.
 	if err := os.WriteFile(filepath.Join(st.dir, "eu", v1+".snap"), []byte("garbage"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Get("eu", v1); err == nil {
+	if b, err := st.Get("eu", v1); err != nil || sha(b) != v1 {
+		t.Fatalf("cached v1: %d bytes hashing to %.12s, %v; want the checked bytes", len(b), sha(b), err)
+	}
+	cold, err := Open(st.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cold.Get("eu", v1); err == nil {
 		t.Fatal("tampered snapshot served")
+	}
+	if b, err := cold.Get("eu", v2); err != nil || sha(b) != v2 {
+		t.Fatalf("v2 from disk: %.12s, %v", sha(b), err)
+	}
+}
+
+func sha(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+// TestStoreCache: the cache holds at most CacheBytes, dropping the least
+// recently served version first, and every Get returns a version's bytes.
+func TestStoreCache(t *testing.T) {
+	st, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []string
+	var size int
+	for seed := range 4 {
+		b := snap(t, "eu", uint64(10+seed))
+		size = max(size, len(b))
+		v, err := st.Publish("eu", b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vs = append(vs, v)
+	}
+	// A store reopened with room for two versions.
+	st2, err := Open(st.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st2.CacheBytes = 2*size + size/2
+	for _, v := range vs {
+		if b, err := st2.Get("eu", v); err != nil || sha(b) != v {
+			t.Fatalf("Get %.12s: %v", v, err)
+		}
+		if st2.cached > st2.CacheBytes || len(st2.cache) > 2 {
+			t.Fatalf("cache holds %d bytes in %d versions; limit %d", st2.cached, len(st2.cache), st2.CacheBytes)
+		}
+	}
+	// vs[2] served again is the most recent; vs[3] is dropped for vs[0].
+	if _, err := st2.Get("eu", vs[2]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st2.Get("eu", vs[0]); err != nil {
+		t.Fatal(err)
+	}
+	_, has0 := st2.cache["eu/"+vs[0]]
+	_, has2 := st2.cache["eu/"+vs[2]]
+	_, has3 := st2.cache["eu/"+vs[3]]
+	if !has0 || !has2 || has3 {
+		t.Fatalf("cache holds v0 %v, v2 %v, v3 %v; want v0 and v2", has0, has2, has3)
+	}
+	// No cache at all still serves checked bytes.
+	st2.CacheBytes = 0
+	st2.cache, st2.cached = map[string]*cached{}, 0
+	if b, err := st2.Get("eu", vs[1]); err != nil || sha(b) != vs[1] || len(st2.cache) != 0 {
+		t.Fatalf("uncached Get: %v, cache %d", err, len(st2.cache))
 	}
 }
 

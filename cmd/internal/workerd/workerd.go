@@ -11,7 +11,7 @@
 //
 //	root, _ := workerd.Root(".")
 //	bin, _ := workerd.Binary(root)        // errors.Is(err, workerd.ErrNotInstalled) when absent
-//	_ = workerd.Build(ctx, root, dir)     // cmd/worker/build.sh: app.wasm, wasm_exec.js, entry.mjs
+//	_ = workerd.Build(ctx, root, dir)     // cmd/worker/build.sh: app.wasm, wasm_exec.js, entry.mjs, bridge.mjs
 //	cfg := workerd.DefaultConfig()
 //	cfg.Binary, cfg.Build = bin, dir
 //	cfg.Vars = map[string]string{"HUB_URL": hubURL, "EDGE_SECRET": secret, "REGION": "eu-west"}
@@ -56,6 +56,8 @@ const (
 	EntryModule = "entry.mjs"
 	// GoSupport is the Go toolchain's wasm_exec.js.
 	GoSupport = "wasm_exec.js"
+	// Bridge is the byte bridge between EntryModule and the Go program.
+	Bridge = "bridge.mjs"
 	// Module is the edge compiled with GOOS=js GOARCH=wasm.
 	Module = "app.wasm"
 )
@@ -111,8 +113,8 @@ func Binary(root string) (string, error) {
 }
 
 // Build builds the Worker into dir with cmd/worker/build.sh, the script
-// wrangler.toml's [build] command runs: dir then holds Module, GoSupport
-// and EntryModule.
+// wrangler.toml's [build] command runs: dir then holds Module, GoSupport,
+// Bridge and EntryModule.
 func Build(ctx context.Context, root, dir string) error {
 	cmd := exec.CommandContext(ctx, "sh", filepath.Join(root, "cmd", "worker", "build.sh"), dir)
 	cmd.Dir = root
@@ -164,6 +166,9 @@ type Config struct {
 	// Log, when set, receives workerd's stdout and stderr as they come,
 	// besides Process.Output.
 	Log io.Writer
+	// Inspector opens workerd's V8 inspector on a loopback port, for
+	// Process.HeapUsage. A session connects only while HeapUsage runs.
+	Inspector bool
 }
 
 // DefaultConfig returns a Config with every field but Binary, Build, Vars
@@ -226,6 +231,7 @@ const aisle :Workerd.Worker = (
   modules = [
     (name = %q, esModule = embed %q),
     (name = %q, esModule = embed %q),
+    (name = %q, esModule = embed %q),
     (name = %q, wasm = embed %q),
   ],
   compatibilityDate = %s,
@@ -233,7 +239,7 @@ const aisle :Workerd.Worker = (
   bindings = [
 %s  ],
 );
-`, services.String(), strconv.Quote(addr), EntryModule, EntryModule, GoSupport, GoSupport, Module, Module,
+`, services.String(), strconv.Quote(addr), EntryModule, EntryModule, GoSupport, GoSupport, Bridge, Bridge, Module, Module,
 		strconv.Quote(c.CompatibilityDate), bindings.String()), nil
 }
 
@@ -250,11 +256,12 @@ type Process struct {
 	// Listening is when its socket first accepted a connection.
 	Listening time.Time
 
-	cmd      *exec.Cmd
-	out      *syncBuffer
-	exited   chan struct{}
-	stopOnce sync.Once
-	stopErr  error
+	cmd       *exec.Cmd
+	inspector string // host:port of the V8 inspector, "" without
+	out       *syncBuffer
+	exited    chan struct{}
+	stopOnce  sync.Once
+	stopErr   error
 }
 
 // Start writes a workerd configuration for cfg into a fresh temporary
@@ -292,7 +299,7 @@ func start(ctx context.Context, cfg Config) (p *Process, retry bool, err error) 
 			os.RemoveAll(dir)
 		}
 	}()
-	for _, f := range []string{EntryModule, GoSupport, Module} {
+	for _, f := range []string{EntryModule, GoSupport, Bridge, Module} {
 		b, err := os.ReadFile(filepath.Join(cfg.Build, f))
 		if err == nil {
 			err = os.WriteFile(filepath.Join(dir, f), b, 0o644)
@@ -320,7 +327,16 @@ func start(ctx context.Context, cfg Config) (p *Process, retry bool, err error) 
 	if cfg.Log != nil {
 		out = io.MultiWriter(p.out, cfg.Log)
 	}
-	p.cmd = exec.Command(cfg.Binary, "serve", conf)
+	args := []string{"serve", conf}
+	if cfg.Inspector {
+		ip, err := freePort()
+		if err != nil {
+			return nil, false, err
+		}
+		p.inspector = net.JoinHostPort("127.0.0.1", strconv.Itoa(ip))
+		args = append(args, "--inspector-addr="+p.inspector)
+	}
+	p.cmd = exec.Command(cfg.Binary, args...)
 	p.cmd.Dir = dir
 	p.cmd.Stdout, p.cmd.Stderr = out, out
 	p.cmd.SysProcAttr = sysProcAttr()

@@ -3,6 +3,7 @@ package workerd
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,14 +140,25 @@ func TestStart(t *testing.T) {
 	}
 	build := t.TempDir()
 	files := map[string]string{
-		EntryModule: `export default {
+		EntryModule: `let held = null;
+export default {
   async fetch(req, env) {
-    if (new URL(req.url).pathname !== "/v1/health") return new Response("not found", { status: 404 });
-    return Response.json({ region: env.REGION, loaded: false, requests: 1 });
+    switch (new URL(req.url).pathname) {
+    case "/v1/health":
+      return Response.json({ region: env.REGION, loaded: false, requests: 1 });
+    case "/hold": // 8 MiB of ArrayBuffer, kept
+      held = new Uint8Array(8 << 20).fill(1);
+      return new Response("held");
+    case "/drop":
+      held = null;
+      return new Response("dropped");
+    }
+    return new Response("not found", { status: 404 });
   },
 };
 `,
 		GoSupport: "export {};\n",
+		Bridge:    "export {};\n",
 		Module:    "\x00asm\x01\x00\x00\x00", // an empty module
 	}
 	for name, body := range files {
@@ -161,6 +173,7 @@ func TestStart(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.Binary, cfg.Build = bin, build
 	cfg.Vars = map[string]string{"REGION": "test-region"}
+	cfg.Inspector = true
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	p, err := Start(ctx, cfg)
@@ -183,6 +196,33 @@ func TestStart(t *testing.T) {
 	}
 	if m, err := p.Memory(); err != nil || m.RSS <= 0 || m.Peak < m.RSS {
 		t.Errorf("Memory = %+v, %v", m, err)
+	}
+
+	// The inspector sees an 8 MiB buffer the Worker holds, and no longer
+	// once it is dropped and V8 has collected it.
+	get := func(path string) {
+		t.Helper()
+		resp, err := http.Get(p.URL + path)
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %v %v", path, resp, err)
+		}
+		resp.Body.Close()
+	}
+	get("/hold")
+	held, err := p.HeapUsage(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if held.BackingStores < 8<<20 || held.Used <= 0 || held.Total < held.Used {
+		t.Fatalf("HeapUsage while holding 8 MiB = %+v; want at least 8 MiB of backing stores", held)
+	}
+	get("/drop")
+	dropped, err := p.HeapUsage(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dropped.BackingStores > held.BackingStores-(8<<20) {
+		t.Fatalf("HeapUsage after dropping 8 MiB and collecting = %+v; held %+v", dropped, held)
 	}
 
 	// Cancelling the context kills workerd; Stop then cleans up.
