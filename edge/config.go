@@ -41,9 +41,19 @@ type Config struct {
 	SourceTimeout time.Duration
 	// CollectAfterLoad runs a garbage collection right after a new index
 	// is swapped in, so the fetched snapshot bytes and the previous index
-	// are freed at once. Memory-bound platforms (a Workers isolate has
+	// are freed at once (not after a first index that streamed in: there
+	// is nothing to free). Memory-bound platforms (a Workers isolate has
 	// 128 MB in all, and Wasm memory never shrinks) set it.
 	CollectAfterLoad bool
+	// MemoryLimit, when positive, is the Go heap's soft limit
+	// (runtime/debug.SetMemoryLimit) that the edge keeps while it serves;
+	// the platform sets it at start. While a new index loads beside the one
+	// being served both are live, so for the load the edge trims the old
+	// one, raises the limit to fit both, at most MaxMemoryLimit, and sets
+	// MemoryLimit again once the old index has been collected (see
+	// CollectAfterLoad). 0 leaves the limit alone.
+	MemoryLimit    int64
+	MaxMemoryLimit int64
 	// ReportEvery is the least time, on the injected clock, between two
 	// traffic reports to the hub (see Report); 0 sends none. Reports are
 	// sent from inside requests, so an idle edge sends none either.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"time"
 
 	"github.com/aisle-rec/aisle/shared/wire"
@@ -26,6 +27,11 @@ type Ranker interface {
 	// Built is when the hub built the snapshot, Unix milliseconds.
 	Built() int64
 }
+
+// trimmer is implemented by Rankers that can drop what they would rebuild
+// when needed (caches, lazily built indexes); the edge trims the index it
+// serves before loading a new one beside it.
+type trimmer interface{ Trim() }
 
 // regioner is implemented by Rankers that know their snapshot's region;
 // the edge then refuses a snapshot built for another region.
@@ -257,6 +263,9 @@ func (e *Edge) refreshLocked(ctx context.Context, now time.Time) (err error) {
 		return e.refused.err
 	}
 
+	if cur != nil && e.cfg.MemoryLimit > 0 {
+		defer e.roomForTwo(cur)()
+	}
 	var r Ranker
 	var b []byte
 	ss, streams := e.src.(StreamSource)
@@ -300,9 +309,12 @@ func (e *Edge) refreshLocked(ctx context.Context, now time.Time) (err error) {
 	e.swaps.Add(1)
 	e.refused = nil
 	e.lastErr.Store(nil)
-	if e.cfg.CollectAfterLoad {
-		// The fetched bytes and the previous index are garbage now; free
-		// them before the next request grows the heap further.
+	if e.cfg.CollectAfterLoad && (cur != nil || b != nil) {
+		// The previous index and the fetched bytes (when they were held
+		// whole) are garbage now; free them before the next request grows
+		// the heap further. A first index that streamed in leaves neither,
+		// and a collection of the whole new index would only delay the
+		// first answer (about 20 ms at 100,000 items in workerd).
 		b = nil
 		runtime.GC()
 	}
@@ -310,6 +322,39 @@ func (e *Edge) refreshLocked(ctx context.Context, now time.Time) (err error) {
 		"items", r.Items(), "built", r.Built())
 	return nil
 }
+
+// roomForTwo prepares the heap for a new index loaded while cur is served:
+// it trims cur, collects what that freed, and raises the heap's soft limit
+// to fit cur beside an index of the same size (at most MaxMemoryLimit). It
+// returns the function that sets MemoryLimit again, which the refresh
+// calls once the old index has been collected (CollectAfterLoad). Without
+// the raise, a limit below both indexes has the collector run back to back
+// for the whole load: a 100,000-item swap in workerd took 13.6 s instead
+// of a third of a second.
+func (e *Edge) roomForTwo(cur *loaded) (restore func()) {
+	if t, ok := cur.r.(trimmer); ok {
+		t.Trim()
+	}
+	runtime.GC()
+	live := int64(readMemory().Live)
+	room := swapLimit(live, e.cfg.MemoryLimit, e.cfg.MaxMemoryLimit)
+	debug.SetMemoryLimit(room)
+	e.log.Info("edge: loading a new index beside the current one", "region", e.cfg.Region,
+		"live_mib", live>>20, "limit_mib", room>>20)
+	return func() { debug.SetMemoryLimit(e.cfg.MemoryLimit) }
+}
+
+// swapLimit is the heap's soft limit while a new index loads beside one
+// of live bytes: room for two and swapSlack, within [limit, max(limit,
+// most)].
+func swapLimit(live, limit, most int64) int64 {
+	return min(max(2*live+swapSlack, limit), max(most, limit))
+}
+
+// swapSlack is the heap beyond two indexes a swap may use before the
+// collector runs: what decoding leaves behind (about 9 MiB at 100,000
+// items).
+const swapSlack = 12 << 20
 
 // accept checks a freshly loaded Ranker against the version asked for, the
 // region served and the index being served.

@@ -18,6 +18,9 @@ type NativeRanker struct {
 	x *rank.Index
 }
 
+// Trim drops what the index rebuilds when it needs it (rank.Index.Trim).
+func (r *NativeRanker) Trim() { r.x.Trim() }
+
 // NewNativeRanker wraps a prepared index.
 func NewNativeRanker(x *rank.Index) (*NativeRanker, error) {
 	if x == nil {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -370,5 +372,91 @@ func TestRefreshInFlightDoesNotBlock(t *testing.T) {
 	}
 	if got := indexOf(t, e); got != b2.version {
 		t.Errorf("index %q once the lock is free, want %q", got, b2.version)
+	}
+}
+
+// trimCounter is a Ranker that counts Trim calls.
+type trimCounter struct {
+	Ranker
+	trims *atomic.Int64
+}
+
+func (r trimCounter) Trim() { r.trims.Add(1) }
+
+// trimLoader loads with the native loader, wraps each Ranker to count its
+// trims, and records the heap's soft limit and the trims so far at each
+// load.
+type trimLoader struct {
+	trims  atomic.Int64
+	mu     sync.Mutex
+	limits []int64
+	seen   []int64
+}
+
+func (l *trimLoader) Load(ctx context.Context, b []byte) (Ranker, error) {
+	l.mu.Lock()
+	l.limits = append(l.limits, debug.SetMemoryLimit(-1))
+	l.seen = append(l.seen, l.trims.Load())
+	l.mu.Unlock()
+	r, err := NativeLoader{}.Load(ctx, b)
+	if err != nil {
+		return nil, err
+	}
+	return trimCounter{r, &l.trims}, nil
+}
+
+// TestSwapMakesRoom: with a memory limit, loading a new index beside the
+// served one trims the served one first, loads under a limit with room for
+// both, and sets the configured limit again afterwards.
+func TestSwapMakesRoom(t *testing.T) {
+	orig := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(orig) })
+	const limit, most = 1 << 40, 1 << 41 // far above any heap: observable, harmless
+	b1, b2 := synth(t, 1, 0, nil), synth(t, 2, time.Hour, nil)
+	src := newSource(b1)
+	clk := newClock()
+	l := &trimLoader{}
+	cfg := testConfig()
+	cfg.MemoryLimit, cfg.MaxMemoryLimit = limit, most
+	e, err := New(cfg, Deps{Source: src, Loader: l, Clock: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := indexOf(t, e); got != b1.version {
+		t.Fatalf("index %q", got)
+	}
+	src.publish(b2)
+	clk.Advance(time.Minute)
+	if got := indexOf(t, e); got != b2.version {
+		t.Fatalf("index %q after the swap, want %q", got, b2.version)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	// The first load has nothing beside it: the limit is untouched.
+	if len(l.limits) != 2 || l.limits[0] != orig || l.seen[0] != 0 {
+		t.Fatalf("loads saw limits %v and trims %v; want %d first, then a raised one", l.limits, l.seen, orig)
+	}
+	if l.seen[1] != 1 {
+		t.Fatalf("the served index was trimmed %d times before the new one loaded; want 1", l.seen[1])
+	}
+	if l.limits[1] < limit || l.limits[1] > most {
+		t.Fatalf("the swap loaded under a limit of %d; want within [%d, %d]", l.limits[1], limit, most)
+	}
+	if now := debug.SetMemoryLimit(-1); now != limit {
+		t.Fatalf("after the swap the limit is %d; want MemoryLimit %d", now, limit)
+	}
+}
+
+func TestSwapLimit(t *testing.T) {
+	const mib = 1 << 20
+	for _, tc := range []struct{ live, limit, most, want int64 }{
+		{35 * mib, 72 * mib, 96 * mib, 82 * mib}, // two 35 MiB indexes and the slack
+		{10 * mib, 72 * mib, 96 * mib, 72 * mib}, // room already
+		{60 * mib, 72 * mib, 96 * mib, 96 * mib}, // capped
+		{60 * mib, 72 * mib, 0, 72 * mib},        // no cap given: never below the limit
+	} {
+		if got := swapLimit(tc.live, tc.limit, tc.most); got != tc.want {
+			t.Errorf("swapLimit(%d, %d, %d) = %d MiB; want %d MiB", tc.live/mib, tc.limit/mib, tc.most/mib, got/mib, tc.want/mib)
+		}
 	}
 }

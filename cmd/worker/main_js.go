@@ -14,20 +14,6 @@ import (
 
 func main() { os.Exit(run()) }
 
-// memoryLimit is the Go heap's soft limit inside an isolate. The isolate
-// has 128 MB in all, and workerd's own share (the compiled module, the
-// JavaScript heap, the snapshot's fetch, which streams into the decoder
-// 256 KiB at a time) measured about 40 MiB with a small index and 80 MiB
-// with a 19 MB snapshot held whole before streaming (aisle bench edge: RSS
-// beyond the Go heap), so a Go heap past about 70 MiB cannot fit anyway. A 100,000-item index keeps about 44 MiB live; with the default
-// GOGC the heap would grow to twice that between collections, and Wasm
-// memory never shrinks. Under the limit the collector runs more often only
-// when the index is that large (aisle bench edge at 100,000 items: the peak
-// after the run 8 MiB lower than under 80 MiB, CPU p99 unchanged); a lower
-// GOGC instead made every index collect more often and put Beauty's CPU p99
-// over 3 ms.
-const memoryLimit = 72 << 20
-
 // run wires the edge from the Worker's bindings and serves it until the
 // isolate goes away. A configuration error is logged and answered 503 on
 // every route, rather than failing each request's instance start.

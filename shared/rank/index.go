@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"unicode"
 	"unicode/utf8"
 
@@ -40,24 +41,31 @@ type Index struct {
 	// space.
 	text *embed.Embedder
 
-	// terms numbers the title and category tokens; the items holding term
-	// t are postItem[postOff[t]:postOff[t+1]], in item order, with their
-	// BM25 term weights in the same positions of postW. They are built
-	// once, by the first request that needs them (lexicon): only search
-	// placements do, and building them is a large part of preparing an
-	// index (about 100 ms of a 100,000-item index's load under Wasm),
-	// which a cold edge's first answer should not wait for.
-	lexOnce  sync.Once
-	terms    termTable
-	postOff  []uint32
-	postItem []uint32
-	postW    []float32
+	// lex is the lexical index over titles and categories, built by the
+	// first request that needs it (lexicon): only search placements do,
+	// and building it is a large part of preparing an index (about 100 ms
+	// of a 100,000-item index's load under Wasm), which a cold edge's
+	// first answer should not wait for. Trim drops it; the next search
+	// builds it again.
+	lexMu sync.Mutex
+	lex   atomic.Pointer[lexicon]
 
 	// free holds idle scratch spaces. Unlike a sync.Pool it is not emptied
 	// by garbage collection, so a warm index never reallocates its
 	// catalogue-sized arrays; it keeps at most maxIdle of them.
 	mu   sync.Mutex
 	free []*scratch
+}
+
+// lexicon is the lexical index: terms numbers the title and category
+// tokens; the items holding term t are postItem[postOff[t]:postOff[t+1]],
+// in item order, with their BM25 term weights in the same positions of
+// postW.
+type lexicon struct {
+	terms    termTable
+	postOff  []uint32
+	postItem []uint32
+	postW    []float32
 }
 
 // maxIdle bounds the scratch spaces an index keeps between requests.
@@ -83,8 +91,9 @@ func (x *Index) putScratch(s *scratch) {
 	x.mu.Unlock()
 }
 
-// New prepares s for ranking with cfg. s must be a valid snapshot (as
-// returned by snapshot.Decode) and must not be modified afterwards.
+// New prepares s for ranking with cfg. s is checked with snapshot.Validate
+// unless it came from a decoder (snapshot.Checked), and must not be
+// modified afterwards.
 func New(s *snapshot.Snapshot, cfg Config) (*Index, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -92,8 +101,10 @@ func New(s *snapshot.Snapshot, cfg Config) (*Index, error) {
 	if s == nil || s.Len() == 0 {
 		return nil, errors.New("rank: empty snapshot")
 	}
-	if err := snapshot.Validate(s); err != nil {
-		return nil, err
+	if !s.Checked() { // a decoded snapshot has passed these checks
+		if err := snapshot.Validate(s); err != nil {
+			return nil, err
+		}
 	}
 	x := &Index{snap: s, cfg: cfg, n: s.Len(), dims: s.Dims}
 	// Every answer must pass the wire contract, so every string an answer
@@ -160,20 +171,46 @@ func (x *Index) Segments() *Segments { return x.segments }
 // Lookup returns the item number of id.
 func (x *Index) Lookup(id string) (uint32, bool) { return x.ids.find(id) }
 
-// lexicon builds the lexical index if no request has yet. The first
-// caller builds it; concurrent ones wait for that build; later calls cost
-// one atomic load and allocate nothing.
-func (x *Index) lexicon() { x.lexOnce.Do(x.buildPostings) }
+// lexicon returns the lexical index, building it if no request has since
+// the index was made or trimmed. The first caller builds it; concurrent
+// ones wait for that build; later calls cost one atomic load and allocate
+// nothing.
+func (x *Index) lexicon() *lexicon {
+	if l := x.lex.Load(); l != nil {
+		return l
+	}
+	x.lexMu.Lock()
+	defer x.lexMu.Unlock()
+	if l := x.lex.Load(); l != nil {
+		return l
+	}
+	l := x.buildPostings()
+	x.lex.Store(l)
+	return l
+}
+
+// Trim drops what the index can rebuild when it needs it again: the
+// lexical index and the idle scratch spaces. An edge about to load a new
+// index beside this one calls it, so that both fit the memory it has;
+// requests still in flight keep what they hold.
+func (x *Index) Trim() {
+	x.lexMu.Lock()
+	x.lex.Store(nil)
+	x.lexMu.Unlock()
+	x.mu.Lock()
+	clear(x.free)
+	x.free = x.free[:0]
+	x.mu.Unlock()
+}
 
 // posting returns the items holding token tok and their term weights.
-func (x *Index) posting(tok []byte) ([]uint32, []float32) {
-	x.lexicon()
-	t, ok := x.terms.find(tok)
+func (l *lexicon) posting(tok []byte) ([]uint32, []float32) {
+	t, ok := l.terms.find(tok)
 	if !ok {
 		return nil, nil
 	}
-	a, b := x.postOff[t], x.postOff[t+1]
-	return x.postItem[a:b], x.postW[a:b]
+	a, b := l.postOff[t], l.postOff[t+1]
+	return l.postItem[a:b], l.postW[a:b]
 }
 
 func (x *Index) buildClusters() {
@@ -212,29 +249,29 @@ const (
 // tokens, without a map or slice per term: the first numbers the terms,
 // the second counts the items holding each, the third fills one flat
 // posting array in item order.
-func (x *Index) buildPostings() {
+func (x *Index) buildPostings() *lexicon {
 	items := &x.snap.Items
-	x.terms = newTermTable(1024)
+	l := &lexicon{terms: newTermTable(1024)}
 	// tokOff[i]:tokOff[i+1] are item i's token numbers in toks.
 	tokOff := make([]uint32, x.n+1)
 	toks := make([]uint32, 0, 10*x.n)
 	var total float64
 	var tk tokenizer
 	for i := range x.n {
-		toks = x.terms.addWords(items.Titles[i], toks, &tk)
-		toks = x.terms.addWords(items.Categories[i], toks, &tk)
+		toks = l.terms.addWords(items.Titles[i], toks, &tk)
+		toks = l.terms.addWords(items.Categories[i], toks, &tk)
 		tokOff[i+1] = uint32(len(toks))
 		total += float64(tokOff[i+1] - tokOff[i])
 	}
-	x.terms.compact()
-	nt := x.terms.len()
+	l.terms.compact()
+	nt := l.terms.len()
 	// seen[t] is the last item (plus one) whose tokens counted term t;
 	// count[t] how often it holds it.
 	seen := make([]uint32, nt)
 	count := make([]uint32, nt)
 	// df[t] counts the items holding term t.
-	x.postOff = make([]uint32, nt+1)
-	df := x.postOff[1:]
+	l.postOff = make([]uint32, nt+1)
+	df := l.postOff[1:]
 	for i := range x.n {
 		for _, t := range toks[tokOff[i]:tokOff[i+1]] {
 			if seen[t] != uint32(i)+1 {
@@ -248,15 +285,15 @@ func (x *Index) buildPostings() {
 		idf[t] = float32(math.Log(1 + (float64(x.n)-float64(c)+0.5)/(float64(c)+0.5)))
 	}
 	for t := range nt {
-		x.postOff[t+1] += x.postOff[t]
+		l.postOff[t+1] += l.postOff[t]
 	}
 	avg := float32(total / float64(x.n))
 	if avg == 0 {
 		avg = 1
 	}
-	x.postItem = make([]uint32, x.postOff[nt])
-	x.postW = make([]float32, x.postOff[nt])
-	fill := slices.Clone(x.postOff[:nt])
+	l.postItem = make([]uint32, l.postOff[nt])
+	l.postW = make([]float32, l.postOff[nt])
+	fill := slices.Clone(l.postOff[:nt])
 	clear(seen)
 	for i := range x.n {
 		row := toks[tokOff[i]:tokOff[i+1]]
@@ -277,10 +314,11 @@ func (x *Index) buildPostings() {
 			n := float32(c)
 			j := fill[t]
 			fill[t]++
-			x.postItem[j] = uint32(i)
-			x.postW[j] = idf[t] * n * (bm25K1 + 1) / (n + norm)
+			l.postItem[j] = uint32(i)
+			l.postW[j] = idf[t] * n * (bm25K1 + 1) / (n + norm)
 		}
 	}
+	return l
 }
 
 // tokenizer yields the lower-case words (letters and digits, two runes or

@@ -2,6 +2,7 @@ package rank
 
 import (
 	"bytes"
+	"errors"
 	"reflect"
 	"slices"
 	"testing"
@@ -70,17 +71,17 @@ func TestLookupTables(t *testing.T) {
 		}
 	}
 	// Every term's postings are the items whose title or category holds it.
-	x.lexicon()
-	if x.terms.len() == 0 {
+	lex := x.lexicon()
+	if lex.terms.len() == 0 {
 		t.Fatal("no terms after building the lexical index")
 	}
 	var tk tokenizer
-	for v := range uint32(min(x.terms.len(), 200)) {
-		term := x.terms.term(v)
-		if got, ok := x.terms.find(term); !ok || got != v {
+	for v := range uint32(min(lex.terms.len(), 200)) {
+		term := lex.terms.term(v)
+		if got, ok := lex.terms.find(term); !ok || got != v {
 			t.Fatalf("term %q: find = %d, %v; want %d", term, got, ok, v)
 		}
-		items, w := x.posting(term)
+		items, w := lex.posting(term)
 		var want []uint32
 		for i := range s.Len() {
 			has := false
@@ -98,7 +99,7 @@ func TestLookupTables(t *testing.T) {
 			t.Fatalf("term %q: items %v, want %v", term, items, want)
 		}
 	}
-	if items, _ := x.posting([]byte("zzzznotaterm")); items != nil {
+	if items, _ := lex.posting([]byte("zzzznotaterm")); items != nil {
 		t.Errorf("an unknown term has postings")
 	}
 }
@@ -181,5 +182,15 @@ func TestAddWords(t *testing.T) {
 		if got, ok := fast.find(fast.term(v)); !ok || got != v {
 			t.Fatalf("term %q: find %d, %v", fast.term(v), got, ok)
 		}
+	}
+}
+
+// TestNewValidatesUnchecked: New checks a snapshot that no decoder has,
+// and refuses an invalid one.
+func TestNewValidatesUnchecked(t *testing.T) {
+	s := snapshot.Synthetic(30, 8, 3, 4, 2)
+	s.CoVisit.Nbr[0] = uint32(s.Len()) // out of range
+	if _, err := New(s, DefaultConfig()); !errors.Is(err, snapshot.ErrInvalid) {
+		t.Fatalf("New of an invalid built snapshot: %v; want ErrInvalid", err)
 	}
 }

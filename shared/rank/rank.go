@@ -445,8 +445,9 @@ func (x *Index) fromQuery(s *scratch, req *wire.RecommendRequest) {
 		}
 	}
 	s.tk.reset(q)
+	lex := x.lexicon()
 	for tok, ok := s.tk.next(); ok; tok, ok = s.tk.next() {
-		items, w := x.posting(tok)
+		items, w := lex.posting(tok)
 		for j, it := range items {
 			s.touch(it)
 			s.query[it] += w[j]

@@ -320,12 +320,12 @@ func TestLexiconBuiltOnceOnFirstSearch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if x.postOff != nil || x.terms.off != nil {
+	if x.lex.Load() != nil {
 		t.Fatal("New built the lexical index; the first search should")
 	}
 	// Other placements never need it.
 	rank(t, x, wire.RecommendRequest{Placement: wire.Trending, K: 5, Now: 1})
-	if x.postOff != nil {
+	if x.lex.Load() != nil {
 		t.Fatal("a trending request built the lexical index")
 	}
 	var wg sync.WaitGroup
@@ -346,6 +346,19 @@ func TestLexiconBuiltOnceOnFirstSearch(t *testing.T) {
 		if string(g) != string(want) {
 			t.Fatalf("concurrent first search %d: %s; want %s", i, g, want)
 		}
+	}
+
+	// Trim drops the lexical index and the idle scratch spaces; the next
+	// search builds it again and answers the same.
+	x.Trim()
+	if x.lex.Load() != nil || len(x.free) != 0 {
+		t.Fatalf("after Trim: lexicon %v, %d idle scratch spaces", x.lex.Load() != nil, len(x.free))
+	}
+	if g, _ := json.Marshal(rank(t, x, req)); string(g) != string(want) {
+		t.Fatalf("search after Trim: %s; want %s", g, want)
+	}
+	if x.lex.Load() == nil {
+		t.Fatal("the search after Trim did not rebuild the lexical index")
 	}
 }
 

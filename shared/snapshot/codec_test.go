@@ -685,3 +685,91 @@ func TestDecodeVersionShort(t *testing.T) {
 		}
 	}
 }
+
+// TestChecked: only what a decoder returns carries the mark that lets a
+// consumer skip Validate; a built or renumbered snapshot does not.
+func TestChecked(t *testing.T) {
+	s := Synthetic(40, 8, 3, 4, 7)
+	if s.Checked() || (*Snapshot)(nil).Checked() {
+		t.Fatal("a built snapshot (or nil) reports Checked")
+	}
+	b, err := Encode(s, EncodeOptions{Compress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, decode := range map[string]func() (*Snapshot, error){
+		"Decode":       func() (*Snapshot, error) { return Decode(b, Limits{}) },
+		"DecodeWith":   func() (*Snapshot, error) { return DecodeWith(b, DecodeOptions{CompactWeights: true}) },
+		"DecodeReader": func() (*Snapshot, error) { return DecodeReader(bytes.NewReader(b), len(b), DecodeOptions{}) },
+	} {
+		d, err := decode()
+		if err != nil || !d.Checked() {
+			t.Fatalf("%s: Checked %v, %v; want a checked snapshot", name, d.Checked(), err)
+		}
+	}
+	d, _ := Decode(b, Limits{})
+	perm := make([]int, d.Len())
+	for i := range perm {
+		perm[i] = len(perm) - 1 - i
+	}
+	r, err := Renumber(d, perm)
+	if err != nil || r.Checked() {
+		t.Fatalf("Renumber of a decoded snapshot: Checked %v, %v; want unchecked", r.Checked(), err)
+	}
+	bad := Synthetic(40, 8, 3, 4, 7)
+	bad.CoVisit.Nbr[0] = 40 // out of range
+	if _, err := Encode(bad, EncodeOptions{}); err == nil {
+		t.Fatal("Encode took an invalid snapshot")
+	}
+}
+
+// TestValidateCompactRows: a compact graph's rows break the same rules
+// with the same messages as a float graph's.
+func TestValidateCompactRows(t *testing.T) {
+	b, err := Encode(Synthetic(60, 8, 4, 4, 3), EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Row 5 holds at least two edges in this snapshot.
+	for _, tc := range []struct {
+		name  string
+		break_ func(g *Graph, a uint32)
+		want  string
+	}{
+		{"out of range", func(g *Graph, a uint32) { g.Nbr[a+1] = 60 }, "want below 60"},
+		{"self", func(g *Graph, a uint32) { g.Nbr[a+1] = 5 }, "the item itself"},
+		{"repeat", func(g *Graph, a uint32) { g.Nbr[a+1] = g.Nbr[a] }, "repeats"},
+		{"weight up", func(g *Graph, a uint32) { g.Code[a], g.Code[a+1] = 10, 200 }, "above the previous"},
+		{"bad level", func(g *Graph, a uint32) { g.Levels = new([256]float32); g.Levels[g.Code[a+1]] = float32(math.NaN()) }, "not a finite"},
+	} {
+		for _, compact := range []bool{true, false} {
+			s, err := DecodeWith(b, DecodeOptions{CompactWeights: compact})
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := &s.CoVisit
+			a := g.Offsets[5]
+			if g.Offsets[6]-a < 2 {
+				t.Fatal("row 5 has fewer than two edges")
+			}
+			if !compact {
+				if tc.name == "bad level" {
+					continue
+				}
+				c, _ := DecodeWith(b, DecodeOptions{CompactWeights: true})
+				tc.break_(&c.CoVisit, a)
+				// The same change, in weights.
+				g.Nbr = c.CoVisit.Nbr
+				for k := range g.Weight {
+					g.Weight[k] = c.CoVisit.Levels[c.CoVisit.Code[k]]
+				}
+			} else {
+				tc.break_(g, a)
+			}
+			err = Validate(s)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "row 5 neighbour 1") || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("%s (compact %v): %v; want row 5 neighbour 1: %s", tc.name, compact, err, tc.want)
+			}
+		}
+	}
+}

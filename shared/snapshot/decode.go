@@ -279,6 +279,7 @@ func decode(r io.Reader, n int, whole []byte, opt DecodeOptions) (*Snapshot, err
 		return nil, err
 	}
 	s.Version = version
+	s.checked = true
 	return s, nil
 }
 

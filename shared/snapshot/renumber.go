@@ -63,7 +63,7 @@ func Renumber(s *Snapshot, perm []int) (*Snapshot, error) {
 	}
 
 	out := *s
-	out.Version = ""
+	out.Version, out.checked = "", false
 	it, o, d := &s.Items, &out.Items, s.Dims
 	o.IDs, o.Titles, o.Categories = make([]string, n), make([]string, n), make([]string, n)
 	o.Prices, o.Popularity, out.Scales = make([]float32, n), make([]float32, n), make([]float32, n)

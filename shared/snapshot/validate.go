@@ -223,12 +223,32 @@ func validateGraph(name string, g *Graph, n int, lim Limits, stamp []uint32, bad
 	if int64(g.Offsets[n]) != int64(len(g.Nbr)) {
 		return bad("%s graph: last offset %d, want %d neighbours", name, g.Offsets[n], len(g.Nbr))
 	}
+	// A compact graph's weights are levels of its codes: check the 256
+	// levels once, and each edge's code against them, in a loop that runs
+	// the general one only for a row that breaks a rule (for its message).
+	// At 100,000 items that halves the graph checks of an edge's load.
+	var badLevel [256]bool
+	if g.Compact() {
+		for q, w := range g.Levels {
+			badLevel[q] = !finite(w) || w < 0
+		}
+	}
 	for i := range n {
 		a, b := g.Offsets[i], g.Offsets[i+1]
 		if b < a {
 			return bad("%s graph: offset %d (%d) below offset %d (%d)", name, i+1, b, i, a)
 		}
 		gen := uint32(i) + 1
+		if g.Compact() {
+			if compactRowOK(g, a, b, uint32(i), n, stamp, &badLevel) {
+				continue
+			}
+			for _, v := range g.Nbr[a:b] { // unmark, for the loop below
+				if int64(v) < int64(n) {
+					stamp[v] = 0
+				}
+			}
+		}
 		prev := float32(math.Inf(1))
 		for k := a; k < b; k++ {
 			v, w := g.Nbr[k], g.weight(int(k))
@@ -249,6 +269,23 @@ func validateGraph(name string, g *Graph, n int, lim Limits, stamp []uint32, bad
 		}
 	}
 	return nil
+}
+
+// compactRowOK reports whether row i (edges a to b) of a compact graph
+// keeps every rule validateGraph checks, marking its neighbours in stamp.
+func compactRowOK(g *Graph, a, b, i uint32, n int, stamp []uint32, badLevel *[256]bool) bool {
+	nbr, code, lv := g.Nbr[a:b], g.Code[a:b], g.Levels
+	gen := i + 1
+	prev := uint8(255) // the first edge has no weight above it
+	for k, v := range nbr {
+		c := code[k]
+		if int64(v) >= int64(n) || v == i || stamp[v] == gen || badLevel[c] || (c > prev && lv[c] > lv[prev]) {
+			return false
+		}
+		stamp[v] = gen
+		prev = c
+	}
+	return true
 }
 
 // duplicateID returns the first pair of items with the same id.
