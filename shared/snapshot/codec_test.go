@@ -732,9 +732,9 @@ func TestValidateCompactRows(t *testing.T) {
 	}
 	// Row 5 holds at least two edges in this snapshot.
 	for _, tc := range []struct {
-		name  string
+		name   string
 		break_ func(g *Graph, a uint32)
-		want  string
+		want   string
 	}{
 		{"out of range", func(g *Graph, a uint32) { g.Nbr[a+1] = 60 }, "want below 60"},
 		{"self", func(g *Graph, a uint32) { g.Nbr[a+1] = 5 }, "the item itself"},
