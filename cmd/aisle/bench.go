@@ -83,6 +83,7 @@ type benchOptions struct {
 	items        int
 	requests     int
 	warmup       int
+	swapAfter    time.Duration
 	json, quiet  bool
 }
 
@@ -99,6 +100,7 @@ func runBenchEdge(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&o.requests, "requests", 2000, "measured /v1/recommend requests per engine and snapshot (`N`)")
 	fs.IntVar(&o.warmup, "warmup", 1000, "unmeasured requests per engine before measuring (`N`): the first ones pay for JIT tiers and caches")
 	fs.StringVar(&o.cache, "cache", defaultCacheDir(), "`DIR` for the wazero edge's compiled Wasm (the first run compiles it)")
+	fs.DurationVar(&o.swapAfter, "swap-after", 20*time.Second, "the Worker's pointer-check interval (`D`, whole seconds): after the run, the next check swaps in the next build of the snapshot; keep it longer than the run")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object instead of the table")
 	fs.BoolVar(&o.quiet, "q", false, "no progress bars")
 	if err := fs.parse(args); err != nil {
@@ -113,6 +115,8 @@ func runBenchEdge(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return fs.usageErr("-requests %d: want 1 to 1,000,000", o.requests)
 	case o.warmup < 0 || o.warmup > 100_000:
 		return fs.usageErr("-warmup %d: want 0 to 100,000", o.warmup)
+	case o.swapAfter < time.Second || o.swapAfter > time.Hour || o.swapAfter%time.Second != 0:
+		return fs.usageErr("-swap-after %v: want whole seconds from 1s to 1h", o.swapAfter)
 	}
 	var bars io.Writer = stderr
 	if o.quiet {
@@ -417,9 +421,9 @@ func benchWorkerd(ctx context.Context, o benchOptions, hub *benchHub, bin, build
 		"EDGE_SECRET": hub.secret,
 		"REGION":      benchRegion,
 		// No pointer checks while measuring (they would cost a hub round
-		// trip inside some requests): the first is due swapAfter after the
-		// load, when the run is over, and swaps in the next snapshot.
-		"REFRESH_SECONDS": strconv.Itoa(int(swapAfter / time.Second)),
+		// trip inside some requests): the first is due -swap-after after
+		// the load, when the run is over, and swaps in the next snapshot.
+		"REFRESH_SECONDS": strconv.Itoa(int(o.swapAfter / time.Second)),
 	}
 	cfg.Inspector = true
 	p, err := workerd.Start(ctx, cfg)
@@ -448,7 +452,7 @@ func benchWorkerd(ctx context.Context, o benchOptions, hub *benchHub, bin, build
 		return fail(err)
 	}
 	rep.FirstMs = ms(answered.Sub(p.Started))
-	checkDue := answered.Add(swapAfter)
+	checkDue := answered.Add(o.swapAfter)
 	if m, err := p.Memory(); err == nil {
 		rep.RSSLoadedBytes, rep.PeakRSSLoadedBytes = m.RSS, m.Peak
 	}
@@ -478,18 +482,13 @@ func benchWorkerd(ctx context.Context, o benchOptions, hub *benchHub, bin, build
 			h.Index, h.Swaps, h.Requests, version, o.warmup+len(s.reqs)))
 	}
 	if time.Now().After(checkDue) {
-		rep.SwapNote = fmt.Sprintf("the run outlasted the %v between pointer checks, so checks ran inside measured requests", swapAfter)
+		rep.SwapNote = fmt.Sprintf("the run outlasted the %v between pointer checks (-swap-after), so checks ran inside measured requests", o.swapAfter)
 	}
 	if err := benchSwap(ctx, hub, p, s, checkDue, rep); err != nil {
 		return fail(err)
 	}
 	return rep, sums, nil
 }
-
-// swapAfter is the Worker's REFRESH_SECONDS in the bench: longer than the
-// measured run takes, so the first pointer check after the load comes
-// after it.
-const swapAfter = 20 * time.Second
 
 // benchSwap publishes the next build of s (the same items, built an hour
 // later), has the Worker swap to it at its next pointer check, and

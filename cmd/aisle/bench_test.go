@@ -22,6 +22,7 @@ func TestBenchUsage(t *testing.T) {
 		{[]string{"bench", "edge", "-h"}, exitOK, "-requests"},
 		{[]string{"bench", "edge", "-items", "5"}, exitUsage, "-items 5"},
 		{[]string{"bench", "edge", "-requests", "0"}, exitUsage, "-requests 0"},
+		{[]string{"bench", "edge", "-swap-after", "1500ms"}, exitUsage, "-swap-after 1.5s"},
 		{[]string{"bench", "edge", "extra"}, exitUsage, `unexpected argument "extra"`},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -38,7 +39,7 @@ func TestBenchUsage(t *testing.T) {
 func TestBenchEdgeSmoke(t *testing.T) {
 	needWorkerd(t)
 	var out, errb bytes.Buffer
-	code := run(t.Context(), []string{"bench", "edge", "-items", "5000", "-requests", "100", "-json",
+	code := run(t.Context(), []string{"bench", "edge", "-items", "5000", "-requests", "100", "-json", "-swap-after", "4s",
 		"-data", t.TempDir(), "-cache", t.TempDir()}, &out, &errb)
 	if code != exitOK {
 		t.Fatalf("exit %d:\n%s", code, errb.String())
@@ -72,6 +73,20 @@ func TestBenchEdgeSmoke(t *testing.T) {
 	if w := s.Workerd; w != nil {
 		if w.CPUP50Ms <= 0 || w.CPUP99Ms < w.CPUP50Ms || w.CPUMeanMs < 0 || w.PeakRSSBytes <= 0 || w.ListenMs <= 0 || w.GoStartMs < w.ListenMs || w.FirstMs < w.GoStartMs {
 			t.Errorf("workerd CPU, memory or cold start figures: %+v", w)
+		}
+		// The isolate's memory, at load, after the run, after a V8
+		// collection and after the swap: the Wasm memory never shrinks.
+		ms := []*isolateMemory{w.IsolateLoaded, w.IsolateAfter, w.IsolateCollected, w.IsolateSwapped}
+		for i, m := range ms {
+			if m == nil || m.Wasm <= 0 || m.JSHeap <= 0 || m.GoLive <= 0 || m.Total != m.Wasm+m.JSHeap+m.BackingStores {
+				t.Fatalf("isolate figures %d: %+v", i, m)
+			}
+			if i > 0 && m.Wasm < ms[i-1].Wasm {
+				t.Errorf("isolate figures %d: Wasm memory %d below the earlier %d", i, m.Wasm, ms[i-1].Wasm)
+			}
+		}
+		if w.SwapMs <= 0 {
+			t.Errorf("no swap time: %+v", w)
 		}
 	}
 	if r := s.Ratios; r == nil || r.WorkerdNativeP50 <= 0 || r.WazeroNativeP50 <= 0 {
