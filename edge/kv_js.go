@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"sync"
 	"syscall/js"
 
 	"github.com/aisle-rec/aisle/shared/snapshot"
@@ -22,9 +24,14 @@ var ErrKVMissing = errors.New("edge: kv: key not found")
 //	                               {"version": "..."} as the hub serves it)
 //	snapshot:{region}:{version}  → the snapshot bytes
 //
-// Values are read with get(key, {type: "arrayBuffer"}) and copied into Go
-// in one js.CopyBytesToGo: syumai/workers' kv package offers only text
-// (which would mangle binary bytes) and stream reads (slow for megabytes).
+// When the pointer gives the snapshot's length ({"version": "...",
+// "bytes": N}, what the hub writes: snapshot.KVPointerValue), FetchStream
+// reads the content value as a stream, get(key, {type: "stream"}), one
+// reused buffer at a time into the decoder, so the snapshot never sits
+// whole in the isolate; otherwise, and for Fetch, values are read with
+// get(key, {type: "arrayBuffer"}) and copied into Go in one
+// js.CopyBytesToGo. (syumai/workers' kv package offers only text, which
+// would mangle binary bytes, and stream reads through its slow adapters.)
 type KVSource struct {
 	// MaxBytes caps a snapshot value. NewKVSource sets it to
 	// snapshot.DefaultLimits().MaxTotalBytes; Workers KV itself stores at
@@ -33,6 +40,10 @@ type KVSource struct {
 
 	ns     js.Value
 	region string
+
+	mu       sync.Mutex
+	size     map[string]int // a version's length, from the last pointer that named it
+	distrust string         // a version whose streamed value was not that length
 }
 
 // NewKVSource returns a Source for region reading the KV namespace binding
@@ -44,7 +55,7 @@ func NewKVSource(ns js.Value, region string) (*KVSource, error) {
 	if err := checkRegion(region); err != nil {
 		return nil, fmt.Errorf("edge: kv source: region: %w", err)
 	}
-	return &KVSource{MaxBytes: snapshot.DefaultLimits().MaxTotalBytes, ns: ns, region: region}, nil
+	return &KVSource{MaxBytes: snapshot.DefaultLimits().MaxTotalBytes, ns: ns, region: region, size: map[string]int{}}, nil
 }
 
 // PointerKey is the KV key naming region's current snapshot.
@@ -61,20 +72,103 @@ func (s *KVSource) Pointer(ctx context.Context) (string, error) {
 		return "", err
 	}
 	b = bytes.TrimSpace(b)
+	n := 0
 	if len(b) > 0 && b[0] == '{' {
 		var p struct {
 			Version string `json:"version"`
+			Bytes   int    `json:"bytes"`
 		}
 		if err := json.Unmarshal(b, &p); err != nil {
 			return "", fmt.Errorf("edge: kv %s: %w: not {\"version\": \"...\"}", key, ErrBadVersion)
 		}
-		b = []byte(p.Version)
+		b, n = []byte(p.Version), p.Bytes
 	}
 	v := string(b)
 	if err := checkVersion(v); err != nil {
 		return "", fmt.Errorf("edge: kv %s: %w", key, err)
 	}
+	s.mu.Lock()
+	clear(s.size) // only the current version is fetched
+	if n > 0 && n <= s.maxBytes() && v != s.distrust {
+		s.size[v] = n
+	}
+	s.mu.Unlock()
 	return v, nil
+}
+
+func (s *KVSource) maxBytes() int {
+	if s.MaxBytes <= 0 {
+		return snapshot.DefaultLimits().MaxTotalBytes
+	}
+	return s.MaxBytes
+}
+
+// FetchStream returns a reader of version's bytes as KV streams them, when
+// the pointer that named version gave its length; otherwise the value read
+// whole. It does not verify them; the loader does as it decodes. A value
+// longer or shorter than the length fails the read.
+func (s *KVSource) FetchStream(ctx context.Context, version string) (io.ReadCloser, int, error) {
+	if err := checkVersion(version); err != nil {
+		return nil, 0, err
+	}
+	s.mu.Lock()
+	n, ok := s.size[version]
+	s.mu.Unlock()
+	if !ok {
+		b, err := s.Fetch(ctx, version)
+		if err != nil {
+			return nil, 0, err
+		}
+		return HeldBody(b), len(b), nil
+	}
+	key := ContentKey(s.region, version)
+	opts := js.Global().Get("Object").New()
+	opts.Set("type", "stream")
+	p, err := call(s.ns, "get", key, opts)
+	if err != nil {
+		return nil, 0, fmt.Errorf("edge: kv get %s: %w", key, err)
+	}
+	v, err := await(ctx, p)
+	if err != nil {
+		return nil, 0, fmt.Errorf("edge: kv get %s: %w", key, err)
+	}
+	if v.IsNull() || v.IsUndefined() {
+		return nil, 0, fmt.Errorf("%w: %s", ErrKVMissing, key)
+	}
+	r, err := newStreamReader(ctx, v, int64(n))
+	if err != nil {
+		return nil, 0, fmt.Errorf("edge: kv get %s: %w", key, err)
+	}
+	return &kvStream{streamReader: r, src: s, version: version}, n, nil
+}
+
+// kvStream is a streamed KV value. If the value turns out longer or
+// shorter than its pointer said, the version's length is no longer
+// trusted, so the next attempt reads the value whole and the decoder
+// judges the bytes.
+type kvStream struct {
+	*streamReader
+	src     *KVSource
+	version string
+}
+
+func (k *kvStream) Read(p []byte) (int, error) {
+	n, err := k.streamReader.Read(p)
+	if err == nil && k.left == 0 {
+		// The length is read: the value must end here (a reader of
+		// exactly that many bytes would not look further).
+		var one [1]byte
+		if _, end := k.streamReader.Read(one[:]); end != io.EOF {
+			err = end
+		}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, ErrBodyTooLarge) {
+		k.src.mu.Lock()
+		delete(k.src.size, k.version)
+		k.src.distrust = k.version
+		k.src.mu.Unlock()
+	}
+	return n, err
 }
 
 // Fetch returns the bytes stored for version. It does not verify them; the
@@ -83,11 +177,7 @@ func (s *KVSource) Fetch(ctx context.Context, version string) ([]byte, error) {
 	if err := checkVersion(version); err != nil {
 		return nil, err
 	}
-	max := s.MaxBytes
-	if max <= 0 {
-		max = snapshot.DefaultLimits().MaxTotalBytes
-	}
-	return s.get(ctx, ContentKey(s.region, version), max)
+	return s.get(ctx, ContentKey(s.region, version), s.maxBytes())
 }
 
 // get reads one value as bytes. Keys are not secret and carry no visitor

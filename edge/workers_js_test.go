@@ -19,6 +19,8 @@ import (
 	"syscall/js"
 	"testing"
 	"time"
+
+	"github.com/aisle-rec/aisle/shared/snapshot"
 )
 
 var (
@@ -34,8 +36,9 @@ func fakeNamespace(t *testing.T, vals map[string][]byte) js.Value {
 	ns := jsObject.New()
 	get := js.FuncOf(func(_ js.Value, args []js.Value) any {
 		key := args[0].String()
-		if typ := args[1].Get("type").String(); typ != "arrayBuffer" {
-			t.Errorf("get(%q) with type %q; want arrayBuffer", key, typ)
+		typ := args[1].Get("type").String()
+		if typ != "arrayBuffer" && typ != "stream" {
+			t.Errorf("get(%q) with type %q; want arrayBuffer or stream", key, typ)
 		}
 		b, ok := vals[key]
 		switch {
@@ -46,6 +49,13 @@ func fakeNamespace(t *testing.T, vals map[string][]byte) js.Value {
 		}
 		arr := jsUint8Array.New(len(b))
 		js.CopyBytesToJS(arr, b)
+		if typ == "stream" {
+			// A stream of 100-byte chunks.
+			mk := js.Global().Get("Function").New("arr", `return new ReadableStream({
+  start(c) { for (let i = 0; i < arr.length; i += 100) c.enqueue(arr.slice(i, i + 100)); c.close(); },
+});`)
+			return jsPromise.Call("resolve", mk.Invoke(arr))
+		}
 		return jsPromise.Call("resolve", arr.Get("buffer"))
 	})
 	t.Cleanup(get.Release)
@@ -123,6 +133,48 @@ func TestJSKVSource(t *testing.T) {
 		t.Fatalf("Fetch(cancelled) error %v; want context.Canceled", err)
 	}
 
+	// With the length in the pointer the value streams; a length that is
+	// wrong fails the read, and the next fetch of that version reads the
+	// value whole.
+	vals := map[string][]byte{"snapshot:eu-west:" + version: binary}
+	s, err = NewKVSource(fakeNamespace(t, vals), "eu-west")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readStream := func(n int) ([]byte, int, error) {
+		t.Helper()
+		vals["snapshot:eu-west:pointer"] = snapshot.KVPointerValue(version, n)
+		if v, err := s.Pointer(ctx); err != nil || v != version {
+			t.Fatalf("Pointer() = %q, %v", v, err)
+		}
+		r, size, err := s.FetchStream(ctx, version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		b, err := io.ReadAll(r)
+		return b, size, err
+	}
+	if b, n, err := readStream(len(binary)); err != nil || n != len(binary) || !bytes.Equal(b, binary) {
+		t.Fatalf("streamed: %d bytes of %d, %v; want the stored bytes", len(b), n, err)
+	}
+	if _, held := mustStream(t, s, ctx, version).(heldBody); held {
+		t.Fatal("a pointer with the length: the value was read whole, not streamed")
+	}
+	if _, _, err := readStream(len(binary) - 1); !errors.Is(err, ErrBodyTooLarge) {
+		t.Fatalf("streamed with a length one short: %v; want ErrBodyTooLarge", err)
+	}
+	if b, n, err := readStream(len(binary) - 1); err != nil || n != len(binary) || !bytes.Equal(b, binary) {
+		t.Fatalf("after a wrong length: %d bytes of %d, %v; want the value read whole", len(b), n, err)
+	}
+	vals["snapshot:eu-west:pointer"] = []byte(version) // no length: whole
+	if _, err := s.Pointer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, held := mustStream(t, s, ctx, version).(heldBody); !held {
+		t.Fatal("a plain pointer: the value was not read whole")
+	}
+
 	throwing := jsObject.New()
 	throwing.Set("get", js.Global().Get("Function").New("throw new Error('kv exploded')"))
 	if s, err := NewKVSource(throwing, "eu-west"); err != nil {
@@ -137,6 +189,17 @@ func TestJSKVSource(t *testing.T) {
 	if _, err := NewKVSource(fakeNamespace(t, nil), "eu west"); err == nil {
 		t.Fatal("NewKVSource(bad region) succeeded")
 	}
+}
+
+// mustStream is s.FetchStream(ctx, version)'s reader.
+func mustStream(t *testing.T, s *KVSource, ctx context.Context, version string) io.ReadCloser {
+	t.Helper()
+	r, _, err := s.FetchStream(ctx, version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	return r
 }
 
 // never is a promise that never settles.

@@ -84,6 +84,7 @@ type benchOptions struct {
 	requests     int
 	warmup       int
 	swapAfter    time.Duration
+	kv           bool
 	json, quiet  bool
 }
 
@@ -101,6 +102,7 @@ func runBenchEdge(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.IntVar(&o.warmup, "warmup", 1000, "unmeasured requests per engine before measuring (`N`): the first ones pay for JIT tiers and caches")
 	fs.StringVar(&o.cache, "cache", defaultCacheDir(), "`DIR` for the wazero edge's compiled Wasm (the first run compiles it)")
 	fs.DurationVar(&o.swapAfter, "swap-after", 20*time.Second, "the Worker's pointer-check interval (`D`, whole seconds): after the run, the next check swaps in the next build of the snapshot; keep it longer than the run")
+	fs.BoolVar(&o.kv, "kv", false, "the Worker reads snapshots from a Workers KV binding (a stand-in speaking workerd's KV protocol, with the hub's pointer) instead of from the hub")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object instead of the table")
 	fs.BoolVar(&o.quiet, "q", false, "no progress bars")
 	if err := fs.parse(args); err != nil {
@@ -139,9 +141,11 @@ type benchReport struct {
 	Requests int    `json:"requests"`
 	Warmup   int    `json:"warmup"`
 	Region   string `json:"region"`
-	Now      int64  `json:"now"`
-	Host     string `json:"host"`
-	Wasm     struct {
+	// Source is where the Worker reads snapshots: "hub" or "kv".
+	Source string `json:"source"`
+	Now    int64  `json:"now"`
+	Host   string `json:"host"`
+	Wasm   struct {
 		RawBytes  int `json:"raw_bytes"`
 		GzipBytes int `json:"gzip_bytes"`
 	} `json:"worker_wasm"`
@@ -332,6 +336,14 @@ func benchEdge(ctx context.Context, o benchOptions, bars io.Writer) (*benchRepor
 		return nil, err
 	}
 	defer hub.close()
+	rep.Source = "hub"
+	if o.kv {
+		if hub.kv, err = startFakeKV(); err != nil {
+			return nil, err
+		}
+		defer hub.kv.close()
+		rep.Source = "kv"
+	}
 
 	// Each snapshot is built just before its row runs, so that only one is
 	// held at a time; Beauty first, so that its absence is said at once.
@@ -374,7 +386,7 @@ func benchEdge(ctx context.Context, o benchOptions, bars io.Writer) (*benchRepor
 
 // benchSnapshotRow publishes s and runs the three engines on it.
 func benchSnapshotRow(ctx context.Context, o benchOptions, hub *benchHub, bin, build string, s *benchSnapshot, r *snapshotReport, bars io.Writer) error {
-	version, err := hub.store.Publish(benchRegion, s.bytes)
+	version, err := hub.publish(s.bytes)
 	if err != nil {
 		return fmt.Errorf("publish: %w", err)
 	}
@@ -426,6 +438,9 @@ func benchWorkerd(ctx context.Context, o benchOptions, hub *benchHub, bin, build
 		"REFRESH_SECONDS": strconv.Itoa(int(o.swapAfter / time.Second)),
 	}
 	cfg.Inspector = true
+	if hub.kv != nil {
+		cfg.KV = hub.kv.url
+	}
 	p, err := workerd.Start(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
@@ -502,12 +517,12 @@ func benchSwap(ctx context.Context, hub *benchHub, p *workerd.Process, s *benchS
 	if err != nil {
 		return fmt.Errorf("swap: encode the next snapshot: %w", err)
 	}
-	nextVersion, err := hub.store.Publish(benchRegion, b)
+	nextVersion, err := hub.publish(b)
 	if err != nil {
 		return fmt.Errorf("swap: publish: %w", err)
 	}
 	defer func() {
-		if _, perr := hub.store.Publish(benchRegion, s.bytes); perr != nil && err == nil {
+		if _, perr := hub.publish(s.bytes); perr != nil && err == nil {
 			err = fmt.Errorf("swap: restore the hub's pointer: %w", perr)
 		}
 	}()
@@ -744,6 +759,7 @@ func tail(s string, n int) string {
 
 // benchHub is publish.Handler over a fresh store on a loopback server.
 type benchHub struct {
+	kv     *fakeKV // with -kv, the Worker's KV namespace
 	store  *publish.Store
 	srv    *http.Server
 	url    string
@@ -770,6 +786,16 @@ func startBenchHub(dir string) (*benchHub, error) {
 }
 
 func (h *benchHub) close() { _ = h.srv.Close() }
+
+// publish makes b the region's current snapshot at the hub, and in KV too
+// with -kv.
+func (h *benchHub) publish(b []byte) (string, error) {
+	v, err := h.store.Publish(benchRegion, b)
+	if err == nil && h.kv != nil {
+		h.kv.publish(benchRegion, v, b)
+	}
+	return v, err
+}
 
 // beautyFiles finds the Beauty sequences and titles: from -beauty when
 // given (a directory, a sequences file, or SEQUENCES,TITLES), else under
@@ -992,7 +1018,7 @@ func (rep *benchReport) judge() {
 // writeTable prints the report as aligned text.
 func (rep *benchReport) writeTable(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "aisle bench edge: %d sequential POST /v1/recommend per engine and snapshot, after %d warm-up requests; one hub on loopback\n", rep.Requests, rep.Warmup)
+	fmt.Fprintf(&b, "aisle bench edge: %d sequential POST /v1/recommend per engine and snapshot, after %d warm-up requests; one hub on loopback; the Worker reads snapshots from the %s\n", rep.Requests, rep.Warmup, map[string]string{"hub": "hub", "kv": "KV binding"}[rep.Source])
 	fmt.Fprintf(&b, "host: %s\n", rep.Host)
 	fmt.Fprintf(&b, "Worker app.wasm: %s raw, %s gzip\n\n", mib(int64(rep.Wasm.RawBytes)), mib(int64(rep.Wasm.GzipBytes)))
 

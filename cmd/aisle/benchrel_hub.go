@@ -293,7 +293,7 @@ func (kv *fakeKV) publish(region, version string, b []byte) {
 	kv.mu.Lock()
 	defer kv.mu.Unlock()
 	kv.vals[snapshot.KVContentKey(region, version)] = bytes.Clone(b)
-	kv.vals[snapshot.KVPointerKey(region)] = []byte(version)
+	kv.vals[snapshot.KVPointerKey(region)] = snapshot.KVPointerValue(version, len(b))
 }
 
 // point sets only the region's pointer.

@@ -383,6 +383,20 @@ func TestWorkerdKV(t *testing.T) {
 	kv.put(pointerKey(testRegion), []byte(`{"version":"`+fromKV.snap.Version+`","hash":"`+fromKV.snap.Version+`","built":1767229200000}`))
 	w.waitFor(t, req, "snapshot from KV", func(h edge.Health) bool { return h.Index == fromKV.snap.Version })
 
+	// The hub's pointer, with the length: the value streams into the
+	// decoder. One with a wrong length fails once, then is read whole.
+	streamed := synthetic(t, 24, 90*time.Minute)
+	kv.put(contentKey(testRegion, streamed.snap.Version), streamed.bytes)
+	kv.put(pointerKey(testRegion), snapshot.KVPointerValue(streamed.snap.Version, len(streamed.bytes)))
+	w.waitFor(t, req, "snapshot streamed from KV", func(h edge.Health) bool { return h.Index == streamed.snap.Version })
+	lying := synthetic(t, 25, 100*time.Minute)
+	kv.put(contentKey(testRegion, lying.snap.Version), lying.bytes)
+	kv.put(pointerKey(testRegion), snapshot.KVPointerValue(lying.snap.Version, len(lying.bytes)-5))
+	h := w.waitFor(t, req, "snapshot with a wrong length read whole", func(h edge.Health) bool { return h.Index == lying.snap.Version })
+	if h.RefreshErrors == 0 {
+		t.Fatal("a pointer with a wrong length loaded at the first attempt; the streamed read should have failed once")
+	}
+
 	// A plain-text pointer to a version KV does not hold: the hub has it.
 	both := synthetic(t, 23, 2*time.Hour)
 	hub.publish(t, both)

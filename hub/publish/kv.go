@@ -81,7 +81,7 @@ func (k *KV) Publish(ctx context.Context, region string, b []byte) (string, erro
 		return "", fmt.Errorf("publish: kv: write snapshot %s: %w", info.Version[:12], err)
 	}
 	if _, err := k.api.WriteWorkersKVEntry(ctx, rc, cloudflare.WriteWorkersKVEntryParams{
-		NamespaceID: k.cfg.NamespaceID, Key: snapshot.KVPointerKey(region), Value: []byte(info.Version),
+		NamespaceID: k.cfg.NamespaceID, Key: snapshot.KVPointerKey(region), Value: snapshot.KVPointerValue(info.Version, len(b)),
 	}); err != nil {
 		return "", fmt.Errorf("publish: kv: move pointer of %s: %w", region, err)
 	}

@@ -73,8 +73,8 @@ func TestKVPublishOrder(t *testing.T) {
 	if strings.Join(f.order, ",") != strings.Join(want, ",") {
 		t.Fatalf("writes %v, want content first then pointer %v", f.order, want)
 	}
-	if string(f.values[want[0]]) != string(b) || string(f.values[want[1]]) != v {
-		t.Fatal("stored values differ from the snapshot and its version")
+	if string(f.values[want[0]]) != string(b) || string(f.values[want[1]]) != string(snapshot.KVPointerValue(v, len(b))) {
+		t.Fatalf("stored values differ from the snapshot and its pointer: pointer %s", f.values[want[1]])
 	}
 
 	// A failed content write leaves the pointer where it was.
@@ -84,7 +84,7 @@ func TestKVPublishOrder(t *testing.T) {
 	if _, err := kv.Publish(context.Background(), "eu", b2); err == nil || !strings.Contains(err.Error(), "could not write value") {
 		t.Fatalf("failed content write: %v", err)
 	}
-	if string(f.values[snapshot.KVPointerKey("eu")]) != v {
+	if string(f.values[snapshot.KVPointerKey("eu")]) != string(snapshot.KVPointerValue(v, len(b))) {
 		t.Fatal("pointer moved although the content write failed")
 	}
 
