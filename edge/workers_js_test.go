@@ -10,7 +10,6 @@ package edge
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
@@ -362,57 +361,5 @@ func TestJSServeWorkers(t *testing.T) {
 	}
 	if n := binding.Get("io").Length(); n < len(big) {
 		t.Fatalf("binding.io is %d bytes after a %d-byte request", n, len(big))
-	}
-}
-
-// TestJSBridgeRequest: requests that do not follow bridge.mjs's layout are
-// refused with an error, whatever their bytes.
-func TestJSBridgeRequest(t *testing.T) {
-	good := func(body []byte, hasBody bool) []byte {
-		var b []byte
-		for _, s := range []string{"POST", "https://edge.example/v1/recommend?x=1"} {
-			b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
-			b = append(b, s...)
-		}
-		b = binary.LittleEndian.AppendUint32(b, 1)
-		for _, s := range []string{"origin", "https://shop.example"} {
-			b = binary.LittleEndian.AppendUint32(b, uint32(len(s)))
-			b = append(b, s...)
-		}
-		if !hasBody {
-			return binary.LittleEndian.AppendUint32(b, noBridgeBody)
-		}
-		b = binary.LittleEndian.AppendUint32(b, uint32(len(body)))
-		return append(b, body...)
-	}
-	r, err := readBridgeRequest(good([]byte(`{"a":1}`), true))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(r.Body)
-	if r.Method != "POST" || r.URL.Path != "/v1/recommend" || r.URL.RawQuery != "x=1" || r.Header.Get("Origin") != "https://shop.example" ||
-		string(body) != `{"a":1}` || r.ContentLength != 7 || r.Host != "edge.example" {
-		t.Fatalf("parsed %s %s %v %q %d", r.Method, r.URL, r.Header, body, r.ContentLength)
-	}
-	if r, err := readBridgeRequest(good(nil, false)); err != nil || r.Body != http.NoBody {
-		t.Fatalf("no body: %v, %v", r, err)
-	}
-	full := good([]byte(`{"a":1}`), true)
-	for n := range len(full) {
-		if _, err := readBridgeRequest(full[:n]); !errors.Is(err, errBridge) {
-			t.Fatalf("cut to %d of %d bytes: %v; want errBridge", n, len(full), err)
-		}
-	}
-	for _, tc := range []struct {
-		name string
-		b    []byte
-	}{
-		{"byte after a bodiless request", append(good(nil, false), 0)},
-		{"header count past the end", func() []byte { b := good(nil, false); binary.LittleEndian.PutUint32(b[4+4+4+37:], 1<<30); return b }()},
-		{"string length past the end", func() []byte { b := good(nil, false); binary.LittleEndian.PutUint32(b, 1<<31); return b }()},
-	} {
-		if _, err := readBridgeRequest(tc.b); !errors.Is(err, errBridge) {
-			t.Errorf("%s: %v; want errBridge", tc.name, err)
-		}
 	}
 }
