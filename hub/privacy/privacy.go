@@ -12,8 +12,9 @@ import (
 // or sent to a generative backend.
 var (
 	emailRE = regexp.MustCompile(`(?i)[a-z0-9._%+\-]+@[a-z0-9.\-]+\.[a-z]{2,}`)
-	// A card number: 13 to 19 digits, optionally grouped by spaces or dashes.
-	cardRE = regexp.MustCompile(`\b(?:\d[ \-]?){12,18}\d\b`)
+	// A run of digit groups separated by single spaces or dashes, in which
+	// redactCards looks for card numbers: 13 to 19 digits, whole groups.
+	digitRunRE = regexp.MustCompile(`\b\d+(?:[ \-]\d+)*\b`)
 	// A phone number: an optional +country code, then 7 to 14 digits with
 	// the usual separators; at least 7 digits in all.
 	phoneRE = regexp.MustCompile(`(?:\+\d{1,3}[ \-.]?)?(?:\(\d{1,5}\)[ \-.]?)?\d(?:[ \-.]?\d){6,13}\b`)
@@ -40,12 +41,7 @@ func Redact(s string) string {
 	}
 	s = emailRE.ReplaceAllString(s, redEmail)
 	s = ibanRE.ReplaceAllString(s, redIBAN)
-	s = cardRE.ReplaceAllStringFunc(s, func(m string) string {
-		if luhn(m) {
-			return redCard
-		}
-		return m
-	})
+	s = digitRunRE.ReplaceAllStringFunc(s, redactCards)
 	s = replaceAllIndexFunc(phoneRE, s, func(m string, start int) string {
 		end := start + len(m)
 		if start > 0 && isAlnum(s[start-1]) || end < len(s) && isAlnum(s[end]) || keepOrder(s, m, start) {
@@ -88,6 +84,50 @@ func replaceAllIndexFunc(re *regexp.Regexp, s string, fn func(m string, start in
 		last = m[1]
 	}
 	b.WriteString(s[last:])
+	return b.String()
+}
+
+// redactCards replaces the card numbers in a run of digit groups: every
+// stretch of whole groups holding 13 to 19 digits that passes the Luhn
+// check, the longest first from each group, scanning left to right. A card
+// number next to other numbers ("qty 1 4111 1111 1111 1111") is found
+// wherever it starts, which a single pattern match over the run is not.
+func redactCards(run string) string {
+	type group struct{ start, end int } // digits run[start:end]
+	var gs []group
+	for i := 0; i < len(run); {
+		j := i
+		for j < len(run) && run[j] >= '0' && run[j] <= '9' {
+			j++
+		}
+		gs = append(gs, group{i, j})
+		i = j + 1 // skip the separator
+	}
+	var b strings.Builder
+	last := 0 // run[:last] is written
+	for i := 0; i < len(gs); {
+		best, digits := -1, 0
+		for j := i; j < len(gs); j++ {
+			if digits += gs[j].end - gs[j].start; digits > 19 {
+				break
+			}
+			if digits >= 13 && luhn(run[gs[i].start:gs[j].end]) {
+				best = j
+			}
+		}
+		if best < 0 {
+			i++
+			continue
+		}
+		b.WriteString(run[last:gs[i].start])
+		b.WriteString(redCard)
+		last = gs[best].end
+		i = best + 1
+	}
+	if last == 0 {
+		return run
+	}
+	b.WriteString(run[last:])
 	return b.String()
 }
 
