@@ -129,7 +129,13 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	reports := fleet.NewRegistry(nil)
+	reports, problems, err := fleet.Open(filepath.Join(*dataDir, "fleet"), nil)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		logger.Warn("demo: edge reports not loaded", "err", p)
+	}
 	helper, err := chat.New(chat.Config{Store: shops, Snapshots: store, Regions: demoRegions, Logger: logger})
 	if err != nil {
 		return err

@@ -49,7 +49,14 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	reports := fleet.NewRegistry(nil)
+	// The edges' traffic reports, kept across restarts for the dashboard.
+	reports, problems, err := fleet.Open(filepath.Join(*dataDir, "fleet"), nil)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		logger.Warn("hub: edge reports not loaded", "err", p)
+	}
 	deps := server.Deps{Snapshots: st, EdgeSecret: secret, Regions: splitList(*regions), Logger: logger, Limits: server.DefaultLimits(),
 		EdgeReports: fleet.Handler(reports, secret)}
 	if *db != "" {

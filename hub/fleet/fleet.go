@@ -2,8 +2,8 @@
 // traffic report (requests, recommend answers, errors, fallbacks, degraded
 // answers and a histogram of recommend latencies) at most once a minute or
 // so of its request time, authenticated with the edge secret. The hub keeps
-// the latest reports of each region in memory, bounded, and sums them for
-// the dashboard.
+// the latest reports of each region in memory, bounded (and on disk, see
+// Open), and sums them for the dashboard.
 //
 // The report is the JSON of wire.EdgeReport; this package decodes it on its
 // own, strictly (unknown fields, negative counts, a histogram of the wrong
@@ -150,9 +150,11 @@ type received struct {
 // concurrent use.
 type Registry struct {
 	now func() time.Time
+	dir string // where Open keeps the reports; "" keeps them in memory only
 
-	mu      sync.Mutex
-	regions map[string][]received // oldest first, at most KeepPerRegion
+	mu       sync.Mutex
+	regions  map[string][]received // oldest first, at most KeepPerRegion
+	notSaved int64
 }
 
 // NewRegistry returns an empty registry reading now (nil: time.Now).
@@ -181,8 +183,27 @@ func (g *Registry) Add(r Report) error {
 		rs = append(rs[:0], rs[1:]...)
 	}
 	g.regions[r.Region] = append(rs, received{r, g.now()})
+	if g.dir != "" {
+		if err := g.save(r.Region); err != nil {
+			// Kept in memory; the dashboard is right until a restart.
+			g.notSaved++
+			return fmt.Errorf("%w: %v", ErrNotSaved, err)
+		}
+	}
 	return nil
 }
+
+// NotSaved counts the reports kept in memory whose region's file could not
+// be written.
+func (g *Registry) NotSaved() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.notSaved
+}
+
+// ErrNotSaved: a report was kept in memory but its region's file could not
+// be written.
+var ErrNotSaved = errors.New("fleet: report kept but not saved")
 
 // Stats sums a region's kept reports.
 type Stats struct {
@@ -323,10 +344,12 @@ func Handler(g *Registry, secret string) http.Handler {
 			answer(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		if err := g.Add(rep); err != nil {
+		if err := g.Add(rep); err != nil && !errors.Is(err, ErrNotSaved) {
 			answer(w, http.StatusTooManyRequests, err.Error())
 			return
 		}
+		// A report kept but not saved is still taken: the edge must not
+		// send it again (Registry.NotSaved counts them).
 		answer(w, http.StatusOK, "")
 	})
 }
