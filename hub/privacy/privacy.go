@@ -42,9 +42,12 @@ func Redact(s string) string {
 	s = emailRE.ReplaceAllString(s, redEmail)
 	s = ibanRE.ReplaceAllString(s, redIBAN)
 	s = digitRunRE.ReplaceAllStringFunc(s, redactCards)
-	s = replaceAllIndexFunc(phoneRE, s, func(m string, start int) string {
+	s = replaceAllIndexFunc(phoneRE, s, func(m string, start int, afterRedacted bool) string {
 		end := start + len(m)
-		if start > 0 && isAlnum(s[start-1]) || end < len(s) && isAlnum(s[end]) || keepOrder(s, m, start) {
+		// Right after a number just redacted, the character before is
+		// that number's, not part of this one ("0000000+0000000"): a
+		// second pass would see the marker there and redact this one too.
+		if start > 0 && isAlnum(s[start-1]) && !afterRedacted || end < len(s) && isAlnum(s[end]) || keepOrder(s, m, start) {
 			// Part of a longer run ("0000…0", "ABC1234567"): not a phone.
 			return m
 		}
@@ -60,7 +63,10 @@ func keepOrder(s, m string, start int) bool {
 	if strings.ContainsAny(m, " -.()+") {
 		return false
 	}
-	before := strings.ToLower(strings.TrimRight(s[:start], " :#"))
+	// Only the words just before matter: lower-casing all of s[:start]
+	// for every match made long inputs quadratic.
+	before := strings.TrimRight(s[:start], " :#")
+	before = strings.ToLower(before[max(0, len(before)-len("tracking number")-1):])
 	for _, w := range []string{"order", "order number", "order no", "order no.", "purchase", "invoice", "tracking", "tracking number", "parcel", "ref", "reference"} {
 		if strings.HasSuffix(before, w) {
 			return true
@@ -70,17 +76,23 @@ func keepOrder(s, m string, start int) bool {
 }
 
 // replaceAllIndexFunc is ReplaceAllStringFunc that also passes the match's
-// start offset in s.
-func replaceAllIndexFunc(re *regexp.Regexp, s string, fn func(m string, start int) string) string {
+// start offset in s, and whether it starts right where the previous match,
+// replaced, ended.
+func replaceAllIndexFunc(re *regexp.Regexp, s string, fn func(m string, start int, afterReplaced bool) string) string {
 	idx := re.FindAllStringIndex(s, -1)
 	if idx == nil {
 		return s
 	}
 	var b strings.Builder
-	last := 0
+	last, replacedEnd := 0, -1
 	for _, m := range idx {
 		b.WriteString(s[last:m[0]])
-		b.WriteString(fn(s[m[0]:m[1]], m[0]))
+		old := s[m[0]:m[1]]
+		r := fn(old, m[0], m[0] == replacedEnd)
+		b.WriteString(r)
+		if r != old {
+			replacedEnd = m[1]
+		}
 		last = m[1]
 	}
 	b.WriteString(s[last:])

@@ -9,6 +9,7 @@ func TestRedact(t *testing.T) {
 		"card 4111 1111 1111 1111 expired":                "card [card number] expired",
 		"qty 1 4111 1111 1111 1111 thanks":                "qty 1 [card number] thanks",
 		"4111111111111111 1 111111":                       "[card number] [phone]",
+		"0000000+00000000":                                "[phone][phone]",
 		"card 4111-1111-1111-1111, 12 items":              "card [card number], 12 items",
 		"pay from GB29 NWBK 6016 1331 9268 19":            "pay from [bank account]",
 		"where is order 48213377?":                        "where is order 48213377?",
