@@ -339,8 +339,16 @@ func (e *Edge) roomForTwo(cur *loaded) (restore func()) {
 	live := int64(readMemory().Live)
 	room := swapLimit(live, e.cfg.MemoryLimit, e.cfg.MaxMemoryLimit)
 	debug.SetMemoryLimit(room)
-	e.log.Info("edge: loading a new index beside the current one", "region", e.cfg.Region,
-		"live_mib", live>>20, "limit_mib", room>>20)
+	if room < 2*live+swapSlack {
+		// The collector will run back to back until the old index goes:
+		// the load is slow, and the region's snapshot too large for one
+		// isolate to swap (build smaller regions).
+		e.log.Warn("edge: a new index does not fit beside the current one under the memory limit; the swap will be slow",
+			"region", e.cfg.Region, "live_mib", live>>20, "limit_mib", room>>20)
+	} else {
+		e.log.Info("edge: loading a new index beside the current one", "region", e.cfg.Region,
+			"live_mib", live>>20, "limit_mib", room>>20)
+	}
 	return func() { debug.SetMemoryLimit(e.cfg.MemoryLimit) }
 }
 
