@@ -209,6 +209,44 @@ func TestLoadNewVersion(t *testing.T) {
 	}
 }
 
+// TestFirstLoadAtOnce: with no snapshot loaded yet, every instance starts
+// loading before any has finished (the hook waits for all of them, so a
+// load one instance at a time never gets past the first); a later load
+// still validates in one instance first.
+func TestFirstLoadAtOnce(t *testing.T) {
+	a := synth(t, goldenSnapshotArgs)
+	b := synth(t, synthArgs{N: 500, Dims: 32, Nbrs: 10, Clusters: 8, Seed: 2})
+	ctx := context.Background()
+	const n = 3
+	r := newRuntime(t, n, nil)
+	var entered atomic.Int32
+	all := make(chan struct{})
+	testHookLoad = func(*instance) error {
+		if entered.Add(1) == n {
+			close(all)
+		}
+		select {
+		case <-all:
+			return nil
+		case <-time.After(10 * time.Second):
+			return errors.New("the other instances did not start loading")
+		}
+	}
+	defer func() { testHookLoad = nil }()
+	if err := r.Load(ctx, a.bytes); err != nil {
+		t.Fatal(err)
+	}
+	if r.Version() != a.snap.Version || entered.Load() != n {
+		t.Fatalf("version %q after %d loads; want %q after %d", r.Version(), entered.Load(), a.snap.Version, n)
+	}
+	// With a snapshot served, the first instance validates alone (see
+	// TestLoadRollback): the same hook would wait for the others forever.
+	testHookLoad = nil
+	if err := r.Load(ctx, b.bytes); err != nil || r.Version() != b.snap.Version {
+		t.Fatalf("second load: %v, version %q", err, r.Version())
+	}
+}
+
 // TestLoadRollback makes the second instance fail to take a new snapshot
 // after the first has validated and taken it: every instance must end up
 // on the previous snapshot (or none), and the runtime must take the new
