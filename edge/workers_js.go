@@ -271,6 +271,12 @@ func await(ctx context.Context, p js.Value) (js.Value, error) {
 	}
 }
 
+// Await waits for a JavaScript promise the way the edge's own calls into
+// the runtime do (see await): a rejection is an error carrying its message,
+// and a wait still pending AwaitLimit later is abandoned by the next
+// request to arrive.
+func Await(ctx context.Context, p js.Value) (js.Value, error) { return await(ctx, p) }
+
 // jsErrorString renders a thrown JavaScript value for an error message.
 func jsErrorString(v js.Value) string {
 	if v.Type() == js.TypeObject {

@@ -3,11 +3,13 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"syscall/js"
 
+	"github.com/aisle-rec/aisle/edge"
 	"github.com/aisle-rec/aisle/shared/snapshot"
 )
 
@@ -103,7 +105,7 @@ const digestAhead = 4 << 20
 func (d *jsDigest) wait() {
 	p := js.Global().Get("Promise").Call("all", d.pending)
 	d.pending, d.queued = js.Global().Get("Array").New(), 0
-	if _, err := awaitJS(p); err != nil && d.err == nil {
+	if _, err := edge.Await(context.Background(), p); err != nil && d.err == nil {
 		d.err = err
 	}
 }
@@ -117,7 +119,7 @@ func (d *jsDigest) Sums() (prefix, whole [32]byte, err error) {
 	if d.wait(); d.err != nil {
 		return prefix, whole, d.err
 	}
-	if _, err := awaitJS(js.Global().Get("Promise").Call("all", []any{d.pw.Call("close"), d.aw.Call("close")})); err != nil {
+	if _, err := edge.Await(context.Background(), js.Global().Get("Promise").Call("all", []any{d.pw.Call("close"), d.aw.Call("close")})); err != nil {
 		return prefix, whole, err
 	}
 	u8 := js.Global().Get("Uint8Array")
@@ -125,7 +127,7 @@ func (d *jsDigest) Sums() (prefix, whole [32]byte, err error) {
 		stream js.Value
 		sum    *[32]byte
 	}{{d.pre, &prefix}, {d.all, &whole}} {
-		v, err := awaitJS(s.stream.Get("digest"))
+		v, err := edge.Await(context.Background(), s.stream.Get("digest"))
 		if err != nil {
 			return prefix, whole, err
 		}
@@ -134,38 +136,4 @@ func (d *jsDigest) Sums() (prefix, whole [32]byte, err error) {
 		}
 	}
 	return prefix, whole, nil
-}
-
-// awaitJS waits for a promise that settles by itself (local work of the
-// runtime, no I/O), so it needs no deadline.
-func awaitJS(p js.Value) (js.Value, error) {
-	type result struct {
-		v   js.Value
-		err error
-	}
-	ch := make(chan result, 1)
-	var then, catch js.Func
-	then = js.FuncOf(func(_ js.Value, args []js.Value) any {
-		then.Release()
-		catch.Release()
-		v := js.Undefined()
-		if len(args) > 0 {
-			v = args[0]
-		}
-		ch <- result{v: v}
-		return nil
-	})
-	catch = js.FuncOf(func(_ js.Value, args []js.Value) any {
-		then.Release()
-		catch.Release()
-		msg := "rejected"
-		if len(args) > 0 {
-			msg = js.Global().Get("String").Invoke(args[0]).String()
-		}
-		ch <- result{err: errors.New("promise rejected: " + msg)}
-		return nil
-	})
-	p.Call("then", then, catch)
-	r := <-ch
-	return r.v, r.err
 }
