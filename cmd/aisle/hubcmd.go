@@ -37,8 +37,12 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	llmTokens := fs.Int("llm-daily-tokens", 200_000, "each shop's daily token `budget` for -llm-url")
 	llmTimeout := fs.Duration("llm-timeout", 2*time.Second, "longest wait for -llm-url before the grounded answer is used")
 	llmHosts := fs.String("llm-allow-hosts", "", "comma-separated `hosts` a generated answer may link to (default none)")
+	cacheMiB := fs.Int("snapshot-cache", publish.DefaultCacheBytes>>20, "MiB of checked snapshot bytes kept in memory for edges' fetches (`N`; 0 reads and hashes the file every time)")
 	if err := fs.parse(rest); err != nil {
 		return err
+	}
+	if *cacheMiB < 0 || *cacheMiB > 1<<20 {
+		return fs.usageErr("-snapshot-cache %d: want 0 to %d MiB", *cacheMiB, 1<<20)
 	}
 	secret := os.Getenv("AISLE_EDGE_SECRET")
 	if secret == "" {
@@ -48,6 +52,7 @@ func runHub(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	st.CacheBytes = *cacheMiB << 20
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	// The edges' traffic reports, kept across restarts for the dashboard.
 	reports, problems, err := fleet.Open(filepath.Join(*dataDir, "fleet"), nil)

@@ -52,6 +52,7 @@ func TestUsageAndExitCodes(t *testing.T) {
 		{[]string{"inspect"}, exitUsage, "want one snapshot file"},
 		{[]string{"demo", "-addr", "nonsense"}, exitUsage, "-addr"},
 		{[]string{"demo", "-engine", "gpu", "-data", "/tmp/x"}, exitUsage, "unknown engine"},
+		{[]string{"hub", "serve", "-snapshot-cache", "-1"}, exitUsage, "-snapshot-cache -1"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
