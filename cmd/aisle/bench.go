@@ -247,6 +247,8 @@ type isolateMemory struct {
 	// never shrinks. GoLive is the Go heap the last collection kept.
 	Wasm   int64 `json:"wasm_bytes"`
 	GoLive int64 `json:"go_live_bytes"`
+	// GoGCs counts the Go collections so far.
+	GoGCs uint64 `json:"go_gc_cycles"`
 	// JSHeap is V8's JavaScript heap in use; BackingStores the
 	// ArrayBuffers', the unreachable ones not yet collected included.
 	JSHeap        int64 `json:"js_heap_bytes"`
@@ -263,7 +265,7 @@ func isolate(ctx context.Context, p *workerd.Process, collect bool) (*isolateMem
 	if err != nil {
 		return nil, err
 	}
-	m := &isolateMemory{Wasm: int64(h.Memory.Runtime), GoLive: int64(h.Memory.Live), JSHeap: u.Used, BackingStores: u.BackingStores}
+	m := &isolateMemory{Wasm: int64(h.Memory.Runtime), GoLive: int64(h.Memory.Live), GoGCs: h.Memory.Collections, JSHeap: u.Used, BackingStores: u.BackingStores}
 	m.Total = m.Wasm + m.JSHeap + m.BackingStores
 	return m, nil
 }
