@@ -153,8 +153,7 @@ type streamReader struct {
 	reader js.Value
 	byob   bool     // reader is a ReadableStreamBYOBReader with readAtLeast
 	buf    js.Value // the BYOB reader's ArrayBuffer, handed back by each read
-	chunk  js.Value // the part of the last chunk not yet copied
-	have   int      // its length
+	chunk  JSChunk  // the part of the last chunk not yet copied
 	left   int64    // bytes the Content-Length still promises
 	err    error
 }
@@ -183,7 +182,7 @@ func (s *streamReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	for s.have == 0 {
+	for s.chunk.Len() == 0 {
 		var prom js.Value
 		var err error
 		if s.byob {
@@ -206,9 +205,8 @@ func (s *streamReader) Read(p []byte) (int, error) {
 					}
 					return 0, s.err
 				}
-				s.chunk = value
-				s.have = value.Get("byteLength").Int()
-				if int64(s.have) > s.left {
+				s.chunk.Set(value)
+				if int64(s.chunk.Len()) > s.left {
 					err = fmt.Errorf("%w: more bytes than the Content-Length", ErrBodyTooLarge)
 				}
 			}
@@ -218,15 +216,7 @@ func (s *streamReader) Read(p []byte) (int, error) {
 			return 0, err
 		}
 	}
-	k := min(len(p), s.have)
-	if k == s.have {
-		js.CopyBytesToGo(p[:k], s.chunk)
-		s.chunk, s.have = js.Undefined(), 0
-	} else {
-		js.CopyBytesToGo(p[:k], s.chunk.Call("subarray", 0, k))
-		s.chunk = s.chunk.Call("subarray", k)
-		s.have -= k
-	}
+	k := s.chunk.CopyTo(p)
 	s.left -= int64(k)
 	return k, nil
 }
@@ -238,6 +228,38 @@ func (s *streamReader) Close() error {
 	}
 	s.err = errors.New("fetch: body closed")
 	return nil
+}
+
+// JSChunk is the part not yet read of a Uint8Array the runtime handed
+// over (a stream's chunk), read into Go buffers as much at a time as they
+// take.
+type JSChunk struct {
+	v js.Value
+	n int
+}
+
+// Set makes u8, a Uint8Array, the chunk to read.
+func (c *JSChunk) Set(u8 js.Value) { c.v, c.n = u8, u8.Get("byteLength").Int() }
+
+// Len is the bytes left to read.
+func (c *JSChunk) Len() int { return c.n }
+
+// Reset drops what is left.
+func (c *JSChunk) Reset() { c.v, c.n = js.Undefined(), 0 }
+
+// CopyTo copies as much of the chunk as p takes into p and returns how
+// much that was.
+func (c *JSChunk) CopyTo(p []byte) int {
+	k := min(len(p), c.n)
+	if k == c.n {
+		js.CopyBytesToGo(p[:k], c.v)
+		c.Reset()
+		return k
+	}
+	js.CopyBytesToGo(p[:k], c.v.Call("subarray", 0, k))
+	c.v = c.v.Call("subarray", k)
+	c.n -= k
+	return k
 }
 
 // withBody replaces resp's body with b, already read.

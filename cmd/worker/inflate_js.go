@@ -8,6 +8,7 @@ import (
 	"io"
 	"syscall/js"
 
+	"github.com/aisle-rec/aisle/edge"
 	"github.com/klauspost/compress/flate"
 )
 
@@ -47,12 +48,11 @@ type jsInflater struct {
 	next   int                    // the next of them
 
 	events  chan inflateEvent
-	reading bool // a read in flight
-	writing int  // writes (and the close) in flight
-	closed  bool // all input written, the writer closed
-	chunk   js.Value
-	have    int   // inflated bytes of chunk not yet copied
-	err     error // io.EOF at the end of the output
+	reading bool         // a read in flight
+	writing int          // writes (and the close) in flight
+	closed  bool         // all input written, the writer closed
+	chunk   edge.JSChunk // inflated bytes not yet copied
+	err     error        // io.EOF at the end of the output
 }
 
 // inflateEvent is a settled read or write.
@@ -139,7 +139,7 @@ func (z *jsInflater) Read(p []byte) (n int, err error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	for z.have == 0 {
+	for z.chunk.Len() == 0 {
 		if z.err != nil {
 			return 0, z.err
 		}
@@ -177,19 +177,10 @@ func (z *jsInflater) Read(p []byte) (n int, err error) {
 				z.err = io.EOF
 				continue
 			}
-			z.chunk, z.have = value, value.Get("byteLength").Int()
+			z.chunk.Set(value)
 		}
 	}
-	k := min(len(p), z.have)
-	if k == z.have {
-		js.CopyBytesToGo(p[:k], z.chunk)
-		z.chunk, z.have = js.Undefined(), 0
-	} else {
-		js.CopyBytesToGo(p[:k], z.chunk.Call("subarray", 0, k))
-		z.chunk = z.chunk.Call("subarray", k)
-		z.have -= k
-	}
-	return k, nil
+	return z.chunk.CopyTo(p), nil
 }
 
 // feed writes the next chunk of compressed bytes, or closes the writer
@@ -239,7 +230,8 @@ func (z *jsInflater) Close() error {
 		}()
 	}
 	z.fail(errors.New("inflate: closed"))
-	z.chunk, z.have, z.in = js.Undefined(), 0, nil
+	z.chunk.Reset()
+	z.in = nil
 	return nil
 }
 

@@ -25,15 +25,12 @@ func TestTenantProperty(t *testing.T) {
 	defer st.Close()
 	shops := []string{"alpha", "beta", "gamma"}
 	r := rand.New(rand.NewPCG(42, 7))
-	type want struct{ products, reviews, faq, events int }
-	wants := map[string]*want{}
 	for round := range 5 {
 		for _, shop := range shops {
 			if round == 0 {
 				if err := st.CreateShop(ctx, shop, ""); err != nil {
 					t.Fatal(err)
 				}
-				wants[shop] = &want{}
 			}
 			var ps []catalog.Product
 			var rs []catalog.Review

@@ -149,7 +149,6 @@ func Summarize(reviews []catalog.Review, s *Sentiment, opt SummaryOptions) Summa
 
 	type group struct {
 		members []*sentence
-		reviews []int
 	}
 	var groups []*group
 	for _, x := range order {
